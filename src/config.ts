@@ -1,0 +1,52 @@
+import { type Static, Type as T } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/** The only reader of process.env. Everything else gets a frozen Config. */
+export const ConfigSchema = T.Object({
+  dataDir: T.String({ minLength: 1, default: './tenants' }),
+  port: T.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  hostname: T.String({ default: '0.0.0.0' }),
+  logLevel: T.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => T.Literal(l)),
+    { default: 'info' },
+  ),
+  /** Largest request body any surface accepts (bytes). */
+  maxBodyBytes: T.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** Open env handles kept in the LRU (each WAL database holds three file descriptors). */
+  maxOpenEnvs: T.Integer({ minimum: 1, default: 512 }),
+  /** Concurrent argon2id hashes; each takes ~64 MiB. */
+  passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** How often the job scheduler ticks (ms). */
+  jobIntervalMs: T.Integer({ minimum: 50, default: 10_000 }),
+})
+export type Config = Readonly<Static<typeof ConfigSchema>>
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  dataDir: 'AUTHN_DATA_DIR',
+  port: 'PORT',
+  hostname: 'AUTHN_HOSTNAME',
+  logLevel: 'AUTHN_LOG_LEVEL',
+  maxBodyBytes: 'AUTHN_MAX_BODY_BYTES',
+  maxOpenEnvs: 'AUTHN_MAX_OPEN_ENVS',
+  passwordHashConcurrency: 'AUTHN_PASSWORD_HASH_CONCURRENCY',
+  jobIntervalMs: 'AUTHN_JOB_INTERVAL_MS',
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const raw: Record<string, unknown> = {}
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  Object.assign(raw, overrides)
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
+  if (!Value.Check(ConfigSchema, withDefaults)) {
+    const first = Value.Errors(ConfigSchema, withDefaults).First()
+    const key = first?.path.slice(1) as keyof Config | undefined
+    throw new Error(`invalid configuration: ${key ? ENV_NAMES[key] : '?'} ${first?.message ?? ''}`)
+  }
+  return Object.freeze(withDefaults as Config)
+}

@@ -1,0 +1,68 @@
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
+import { keysetPage, type Page } from '../../http/shared/pagination'
+import { newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import { events } from './schema'
+
+type Writer = Pick<BunSQLiteDatabase, 'insert'>
+
+/**
+ * Records a change. Call it with the transaction that makes the change, so the event exists
+ * exactly when the change does; webhook delivery reads from this table.
+ */
+export function emit(tx: Writer, ctx: EnvContext, type: string, data: Record<string, unknown>) {
+  tx.insert(events).values({ id: newId('event'), type, payload: data, createdAt: ctx.clock.now() }).run()
+}
+
+export interface EventResource {
+  object: 'event'
+  id: string
+  type: string
+  data: Record<string, unknown>
+  created_at: number
+}
+
+const toResource = (r: typeof events.$inferSelect): EventResource => ({
+  object: 'event',
+  id: r.id,
+  type: r.type,
+  data: r.payload,
+  created_at: r.createdAt,
+})
+
+/** Newest first. */
+export function listEvents(
+  ctx: EnvContext,
+  q: { type?: string; cursor?: string; limit?: number; include_total_count?: boolean },
+): Page<EventResource> {
+  const typeFilter = q.type ? eq(events.type, q.type) : undefined
+  const page = keysetPage<typeof events.$inferSelect>({
+    order: '-created_at',
+    limit: q.limit ?? 10,
+    cursor: q.cursor,
+    sortValue: (r) => r.createdAt,
+    fetch: (after, take) =>
+      ctx.db
+        .select()
+        .from(events)
+        .where(
+          and(
+            typeFilter,
+            after
+              ? or(
+                  lt(events.createdAt, Number(after.key[0])),
+                  and(eq(events.createdAt, Number(after.key[0])), lt(events.id, after.key[1])),
+                )
+              : undefined,
+          ),
+        )
+        .orderBy(desc(events.createdAt), desc(events.id))
+        .limit(take)
+        .all(),
+  })
+  const total = q.include_total_count
+    ? (ctx.db.select({ n: sql<number>`count(*)` }).from(events).where(typeFilter).get()?.n ?? 0)
+    : undefined
+  return { data: page.rows.map(toResource), ...(total !== undefined ? { total_count: total } : {}), meta: { next_cursor: page.next_cursor } }
+}

@@ -1,0 +1,73 @@
+import type { EnvContext } from '../../tenancy/context'
+import type { UserResource } from './model'
+import type { EmailAddressRow, PhoneNumberRow, UserRow } from './schema'
+
+export interface UserAggregate {
+  user: UserRow
+  emails: EmailAddressRow[]
+  phones: PhoneNumberRow[]
+}
+
+export const isLocked = (u: UserRow, now: number) => u.lockedAt !== null && (u.lockedUntil === null || u.lockedUntil > now)
+
+export const toEmailAddressResource = (e: EmailAddressRow) => ({
+  object: 'email_address' as const,
+  id: e.id,
+  email_address: e.emailAddress,
+  verification: {
+    status: e.verified ? ('verified' as const) : ('unverified' as const),
+    strategy: e.verificationStrategy,
+  },
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+})
+
+export const toPhoneNumberResource = (p: PhoneNumberRow) => ({
+  object: 'phone_number' as const,
+  id: p.id,
+  phone_number: p.phoneNumber,
+  verification: {
+    status: p.verified ? ('verified' as const) : ('unverified' as const),
+    strategy: p.verificationStrategy,
+  },
+  reserved_for_second_factor: p.reservedForSecondFactor,
+  default_second_factor: p.defaultSecondFactor,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+})
+
+/** The BAPI user (FAPI's /v1/me is the same minus private_metadata). */
+export function toUserResource(ctx: EnvContext, { user: u, emails, phones }: UserAggregate): UserResource {
+  const now = ctx.clock.now()
+  const locked = isLocked(u, now)
+  const lockout = ctx.settings().lockout
+  return {
+    object: 'user',
+    id: u.id,
+    external_id: u.externalId,
+    username: u.username,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    image_url: u.imageUrl,
+    has_image: u.imageUrl !== null,
+    primary_email_address_id: u.primaryEmailAddressId,
+    primary_phone_number_id: u.primaryPhoneNumberId,
+    email_addresses: emails.map(toEmailAddressResource),
+    phone_numbers: phones.map(toPhoneNumberResource),
+    password_enabled: u.passwordDigest !== null,
+    password_last_updated_at: u.passwordUpdatedAt,
+    public_metadata: u.publicMetadata,
+    private_metadata: u.privateMetadata,
+    unsafe_metadata: u.unsafeMetadata,
+    banned: u.banned,
+    locked,
+    lockout_expires_in_seconds: locked && u.lockedUntil !== null ? Math.ceil((u.lockedUntil - now) / 1000) : null,
+    verification_attempts_remaining: lockout.enabled
+      ? Math.max(0, lockout.max_attempts - u.failedVerificationAttempts)
+      : null,
+    last_sign_in_at: u.lastSignInAt || null,
+    last_active_at: u.lastActiveAt,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  }
+}

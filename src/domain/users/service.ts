@@ -1,0 +1,401 @@
+import { and, asc, desc, eq, exists, gt, inArray, like, lt, or, type SQL, sql } from 'drizzle-orm'
+import { isValidDigest } from '../../crypto/passwords'
+import { withTx } from '../../db/tx'
+import { AppError, assertThat, formError, formIdentifierExists, formParamMissing, notFound } from '../../http/shared/errors'
+import { keysetPage, type Page } from '../../http/shared/pagination'
+import { isId, newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx as Tx } from '../../tenancy/open'
+import { emit } from '../events/service'
+import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
+import { checkMetadata, deepMerge } from './metadata'
+import type { CreateUserBody, ListUsersQuery, MetadataBody, UpdateUserBody, UserFilters, UserResource } from './model'
+import { checkPasswordPolicy } from './password-policy'
+import { emailAddresses, phoneNumbers, type UserRow, users } from './schema'
+import { toUserResource, type UserAggregate } from './serialize'
+
+type Db = EnvContext['db'] | Tx
+
+// ---- reads -------------------------------------------------------------------------------
+
+/** The hot read: three statements prepared once per env handle. */
+export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
+  if (!isId('user', id)) return null
+  const user = ctx
+    .prepared('users.byId', (db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare())
+    .get({ id })
+  if (!user) return null
+  const emails = ctx
+    .prepared('users.emails', (db) =>
+      db
+        .select()
+        .from(emailAddresses)
+        .where(eq(emailAddresses.userId, sql.placeholder('id')))
+        .orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id))
+        .prepare(),
+    )
+    .all({ id })
+  const phones = ctx
+    .prepared('users.phones', (db) =>
+      db
+        .select()
+        .from(phoneNumbers)
+        .where(eq(phoneNumbers.userId, sql.placeholder('id')))
+        .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
+        .prepare(),
+    )
+    .all({ id })
+  return { user, emails, phones }
+}
+
+function loadUser(db: Db, id: string): UserAggregate | null {
+  const user = db.select().from(users).where(eq(users.id, id)).get()
+  if (!user) return null
+  return {
+    user,
+    emails: db.select().from(emailAddresses).where(eq(emailAddresses.userId, id)).orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id)).all(),
+    phones: db.select().from(phoneNumbers).where(eq(phoneNumbers.userId, id)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)).all(),
+  }
+}
+
+export function getUser(ctx: EnvContext, id: string): UserResource {
+  const found = findUser(ctx, id)
+  assertThat(found, () => notFound('user'))
+  return toUserResource(ctx, found)
+}
+
+function filterConditions(f: UserFilters): SQL | undefined {
+  const conds: Array<SQL | undefined> = []
+  if (f.email_address?.length) {
+    const list = f.email_address.map((e) => e.trim().toLowerCase())
+    conds.push(exists(sqlSelectEmails(list)))
+  }
+  if (f.phone_number?.length) {
+    const list = f.phone_number.map((p) => p.replace(/[\s\-().]/g, ''))
+    conds.push(sql`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${inArray(phoneNumbers.phoneNumber, list)})`)
+  }
+  if (f.username?.length) conds.push(inArray(users.username, f.username.map((u) => u.trim().toLowerCase())))
+  if (f.external_id?.length) conds.push(inArray(users.externalId, f.external_id))
+  if (f.user_id?.length) conds.push(inArray(users.id, f.user_id))
+  if (f.created_at_before !== undefined) conds.push(lt(users.createdAt, f.created_at_before))
+  if (f.created_at_after !== undefined) conds.push(gt(users.createdAt, f.created_at_after))
+  if (f.query) {
+    const pattern = `%${f.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const match = (col: SQL | typeof users.id) => sql`lower(${col}) like ${pattern} escape '\\'`
+    conds.push(
+      or(
+        match(users.id),
+        match(users.username as never),
+        match(users.firstName as never),
+        match(users.lastName as never),
+        match(users.externalId as never),
+        sql`exists (select 1 from ${emailAddresses} where ${emailAddresses.userId} = ${users.id} and ${emailAddresses.emailAddress} like ${pattern} escape '\\')`,
+        sql`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${phoneNumbers.phoneNumber} like ${pattern} escape '\\')`,
+      ),
+    )
+  }
+  return and(...conds)
+}
+
+function sqlSelectEmails(list: string[]) {
+  return sql`select 1 from ${emailAddresses} where ${emailAddresses.userId} = ${users.id} and ${inArray(emailAddresses.emailAddress, list)}`
+}
+
+const ORDER_COLUMNS = {
+  created_at: sql`${users.createdAt}`,
+  updated_at: sql`${users.updatedAt}`,
+  last_sign_in_at: sql`${users.lastSignInAt}`,
+} as const
+const orderValue = (u: UserRow, key: keyof typeof ORDER_COLUMNS) =>
+  key === 'created_at' ? u.createdAt : key === 'updated_at' ? u.updatedAt : u.lastSignInAt
+
+export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource> {
+  const orderBy = q.order_by ?? '-created_at'
+  const descending = !orderBy.startsWith('+') && orderBy.startsWith('-')
+  const key = orderBy.replace(/^[+-]/, '') as keyof typeof ORDER_COLUMNS
+  const col = ORDER_COLUMNS[key]
+  const filters = filterConditions(q)
+  const page = keysetPage({
+    order: orderBy.startsWith('+') ? orderBy.slice(1) : orderBy,
+    limit: q.limit ?? 10,
+    cursor: q.cursor,
+    sortValue: (u: UserRow) => orderValue(u, key),
+    fetch: (after, take) => {
+      const cmp = descending ? sql`<` : sql`>`
+      const keyset = after
+        ? sql`(${col}, ${users.id}) ${cmp} (${Number(after.key[0])}, ${after.key[1]})`
+        : undefined
+      return ctx.db
+        .select()
+        .from(users)
+        .where(and(filters, keyset))
+        .orderBy(...(descending ? [desc(col), desc(users.id)] : [asc(col), asc(users.id)]))
+        .limit(take)
+        .all()
+    },
+  })
+  const ids = page.rows.map((u) => u.id)
+  const emails = ids.length ? ctx.db.select().from(emailAddresses).where(inArray(emailAddresses.userId, ids)).orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id)).all() : []
+  const phones = ids.length ? ctx.db.select().from(phoneNumbers).where(inArray(phoneNumbers.userId, ids)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)).all() : []
+  const data = page.rows.map((user) =>
+    toUserResource(ctx, {
+      user,
+      emails: emails.filter((e) => e.userId === user.id),
+      phones: phones.filter((p) => p.userId === user.id),
+    }),
+  )
+  const total = q.include_total_count ? countUsers(ctx, q).total_count : undefined
+  return { data, ...(total !== undefined ? { total_count: total } : {}), meta: { next_cursor: page.next_cursor } }
+}
+
+export function countUsers(ctx: EnvContext, f: UserFilters) {
+  const n = ctx.db.select({ n: sql<number>`count(*)` }).from(users).where(filterConditions(f)).get()?.n ?? 0
+  return { object: 'total_count' as const, total_count: n }
+}
+
+// ---- writes ------------------------------------------------------------------------------
+
+function assertEmailFree(tx: Db, email: string, exceptUser?: string) {
+  const row = tx.select({ userId: emailAddresses.userId }).from(emailAddresses).where(eq(emailAddresses.emailAddress, email)).get()
+  if (row && row.userId !== exceptUser) throw formIdentifierExists('email_address')
+}
+function assertPhoneFree(tx: Db, phone: string) {
+  if (tx.select({ id: phoneNumbers.id }).from(phoneNumbers).where(eq(phoneNumbers.phoneNumber, phone)).get()) {
+    throw formIdentifierExists('phone_number')
+  }
+}
+function assertUsernameFree(tx: Db, username: string, exceptUser?: string) {
+  const row = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get()
+  if (row && row.id !== exceptUser) throw formIdentifierExists('username')
+}
+function assertExternalIdFree(tx: Db, externalId: string, exceptUser?: string) {
+  const row = tx.select({ id: users.id }).from(users).where(eq(users.externalId, externalId)).get()
+  if (row && row.id !== exceptUser) throw formIdentifierExists('external_id')
+}
+
+function noDuplicates(param: string, values: string[]) {
+  if (new Set(values).size !== values.length) {
+    throw formError('form_param_duplicate', param, 'has duplicates', `${param} lists the same value twice.`)
+  }
+}
+
+function disabledIdentifier(param: string) {
+  return formError(
+    'form_param_unknown',
+    param,
+    'is not enabled',
+    `${param} is not an identifier enabled for this instance.`,
+  )
+}
+
+/** Hashing happens here, before any transaction: argon2id takes ~100 ms. */
+async function passwordDigestFor(
+  ctx: EnvContext,
+  input: { password?: string; password_digest?: string; password_hasher?: string; skip_password_checks?: boolean },
+): Promise<string | null> {
+  if (input.password !== undefined && input.password_digest !== undefined) {
+    throw formError('form_param_value_invalid', 'password_digest', 'conflicts with password', 'Send either password or password_digest, not both.')
+  }
+  if (input.password_digest !== undefined) {
+    if (!input.password_hasher) throw formParamMissing('password_hasher')
+    if (!isValidDigest(input.password_hasher as never, input.password_digest)) {
+      throw formError('form_param_format_invalid', 'password_digest', 'is invalid', `password_digest is not a valid ${input.password_hasher} digest.`)
+    }
+    return input.password_digest
+  }
+  if (input.password_hasher !== undefined) throw formParamMissing('password_digest')
+  if (input.password === undefined) return null
+  if (!input.skip_password_checks) checkPasswordPolicy(input.password, ctx.settings().password)
+  else if (input.password.length < 1) throw formParamMissing('password')
+  return ctx.passwords.hash(input.password)
+}
+
+export async function createUser(ctx: EnvContext, input: CreateUserBody): Promise<UserResource> {
+  const settings = ctx.settings()
+  const ids = settings.identifiers
+  const emails = (input.email_address ?? []).map((e) => normalizeEmail(e))
+  const phones = (input.phone_number ?? []).map((p) => normalizePhone(p))
+  const username = input.username !== undefined ? normalizeUsername(input.username, settings) : null
+  if (emails.length && !ids.email_address.enabled) throw disabledIdentifier('email_address')
+  if (phones.length && !ids.phone_number.enabled) throw disabledIdentifier('phone_number')
+  if (username !== null && !ids.username.enabled) throw disabledIdentifier('username')
+  if (ids.email_address.required && !emails.length) throw formParamMissing('email_address')
+  if (ids.phone_number.required && !phones.length) throw formParamMissing('phone_number')
+  if (ids.username.required && username === null) throw formParamMissing('username')
+  if (!emails.length && !phones.length && username === null && input.external_id === undefined) {
+    throw formError('form_param_missing', 'email_address', 'is missing', 'A user needs an email address, phone number, username or external_id.')
+  }
+  noDuplicates('email_address', emails)
+  noDuplicates('phone_number', phones)
+  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  const digest = await passwordDigestFor(ctx, input)
+  if (digest === null && settings.password.required && !input.skip_password_requirement) throw formParamMissing('password')
+
+  const now = ctx.clock.now()
+  const userId = newId('user')
+  return withTx(ctx, (tx) => {
+    for (const e of emails) assertEmailFree(tx, e)
+    for (const p of phones) assertPhoneFree(tx, p)
+    if (username !== null) assertUsernameFree(tx, username)
+    if (input.external_id !== undefined) assertExternalIdFree(tx, input.external_id)
+    const emailRows = emails.map((emailAddress) => ({
+      id: newId('emailAddress'),
+      userId,
+      emailAddress,
+      verified: true,
+      verificationStrategy: 'admin',
+      createdAt: now,
+      updatedAt: now,
+    }))
+    const phoneRows = phones.map((phoneNumber) => ({
+      id: newId('phoneNumber'),
+      userId,
+      phoneNumber,
+      verified: true,
+      verificationStrategy: 'admin',
+      reservedForSecondFactor: false,
+      defaultSecondFactor: false,
+      createdAt: now,
+      updatedAt: now,
+    }))
+    tx.insert(users)
+      .values({
+        id: userId,
+        externalId: input.external_id ?? null,
+        username,
+        firstName: input.first_name ?? null,
+        lastName: input.last_name ?? null,
+        passwordDigest: digest,
+        passwordUpdatedAt: digest ? now : null,
+        publicMetadata: input.public_metadata ?? {},
+        privateMetadata: input.private_metadata ?? {},
+        unsafeMetadata: input.unsafe_metadata ?? {},
+        primaryEmailAddressId: emailRows[0]?.id ?? null,
+        primaryPhoneNumberId: phoneRows[0]?.id ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .run()
+    if (emailRows.length) tx.insert(emailAddresses).values(emailRows).run()
+    if (phoneRows.length) tx.insert(phoneNumbers).values(phoneRows).run()
+    const resource = toUserResource(ctx, loadUser(tx, userId)!)
+    emit(tx, ctx, 'user.created', resource)
+    return resource
+  })
+}
+
+/**
+ * Applies `change` to an existing user inside one transaction, bumps updated_at and emits
+ * user.updated with the result.
+ */
+function changeUser(ctx: EnvContext, id: string, change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>): UserResource {
+  if (!isId('user', id)) throw notFound('user')
+  const now = ctx.clock.now()
+  return withTx(ctx, (tx) => {
+    const agg = loadUser(tx, id)
+    assertThat(agg, () => notFound('user'))
+    const set = change(tx, agg, now)
+    tx.update(users).set({ ...set, updatedAt: now }).where(eq(users.id, id)).run()
+    const resource = toUserResource(ctx, loadUser(tx, id)!)
+    emit(tx, ctx, 'user.updated', resource)
+    return resource
+  })
+}
+
+export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserBody): Promise<UserResource> {
+  const settings = ctx.settings()
+  if (!findUser(ctx, id)) throw notFound('user')
+  const username =
+    input.username === undefined ? undefined : input.username === null ? null : normalizeUsername(input.username, settings)
+  if (username && !settings.identifiers.username.enabled) throw disabledIdentifier('username')
+  if (username === null && settings.identifiers.username.required) {
+    throw formError('form_param_nil', 'username', 'cannot be removed', 'username is required on this instance.')
+  }
+  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  const digest = input.password !== undefined ? await passwordDigestFor(ctx, input) : undefined
+
+  return changeUser(ctx, id, (tx, { user, emails, phones }, now) => {
+    const set: Partial<UserRow> = {}
+    if (username !== undefined) {
+      if (username !== null) assertUsernameFree(tx, username, id)
+      set.username = username
+    }
+    if (input.external_id !== undefined) {
+      if (input.external_id !== null) assertExternalIdFree(tx, input.external_id, id)
+      set.externalId = input.external_id
+    }
+    if (input.first_name !== undefined) set.firstName = input.first_name
+    if (input.last_name !== undefined) set.lastName = input.last_name
+    if (digest) {
+      set.passwordDigest = digest
+      set.passwordUpdatedAt = now
+    }
+    if (input.primary_email_address_id !== undefined) {
+      const email = emails.find((e) => e.id === input.primary_email_address_id)
+      if (!email || !email.verified) {
+        throw formError('form_param_value_invalid', 'primary_email_address_id', 'is invalid', 'The primary email address must be a verified address of this user.')
+      }
+      set.primaryEmailAddressId = email.id
+    }
+    if (input.primary_phone_number_id !== undefined) {
+      const phone = phones.find((p) => p.id === input.primary_phone_number_id)
+      if (!phone || !phone.verified) {
+        throw formError('form_param_value_invalid', 'primary_phone_number_id', 'is invalid', 'The primary phone number must be a verified number of this user.')
+      }
+      set.primaryPhoneNumberId = phone.id
+    }
+    if (input.public_metadata) set.publicMetadata = input.public_metadata
+    if (input.private_metadata) set.privateMetadata = input.private_metadata
+    if (input.unsafe_metadata) set.unsafeMetadata = input.unsafe_metadata
+    void user
+    return set
+  })
+}
+
+export function mergeUserMetadata(ctx: EnvContext, id: string, input: MetadataBody): UserResource {
+  return changeUser(ctx, id, (_tx, { user }) => {
+    const set: Partial<UserRow> = {}
+    if (input.public_metadata) set.publicMetadata = checkMetadata('public_metadata', deepMerge(user.publicMetadata, input.public_metadata))
+    if (input.private_metadata) set.privateMetadata = checkMetadata('private_metadata', deepMerge(user.privateMetadata, input.private_metadata))
+    if (input.unsafe_metadata) set.unsafeMetadata = checkMetadata('unsafe_metadata', deepMerge(user.unsafeMetadata, input.unsafe_metadata))
+    return set
+  })
+}
+
+export function deleteUser(ctx: EnvContext, id: string) {
+  if (!isId('user', id)) throw notFound('user')
+  return withTx(ctx, (tx) => {
+    const user = tx.select({ id: users.id, externalId: users.externalId }).from(users).where(eq(users.id, id)).get()
+    assertThat(user, () => notFound('user'))
+    tx.delete(users).where(eq(users.id, id)).run()
+    const deleted = { object: 'user' as const, id, deleted: true as const }
+    emit(tx, ctx, 'user.deleted', { ...deleted, external_id: user.externalId })
+    return deleted
+  })
+}
+
+export const banUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: true }))
+export const unbanUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: false }))
+
+/** A manual lock lasts as long as the env's lockout policy says (or until unlocked). */
+export const lockUser = (ctx: EnvContext, id: string) =>
+  changeUser(ctx, id, (_tx, _agg, now) => {
+    const duration = ctx.settings().lockout.duration_seconds
+    return { lockedAt: now, lockedUntil: duration === null ? null : now + duration * 1000 }
+  })
+
+export const unlockUser = (ctx: EnvContext, id: string) =>
+  changeUser(ctx, id, () => ({ lockedAt: null, lockedUntil: null, failedVerificationAttempts: 0 }))
+
+export async function verifyPassword(ctx: EnvContext, id: string, password: string) {
+  const found = findUser(ctx, id)
+  assertThat(found, () => notFound('user'))
+  const digest = found.user.passwordDigest
+  if (!digest) {
+    throw new AppError(400, [{ code: 'no_password_set', message: 'no password set', long_message: 'This user has no password.' }])
+  }
+  if (!(await ctx.passwords.verify(password, digest))) {
+    throw formError('incorrect_password', 'password', 'is incorrect', 'The password is incorrect.')
+  }
+  return { verified: true }
+}

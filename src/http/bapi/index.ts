@@ -1,0 +1,15 @@
+import { Elysia } from 'elysia'
+import { eventsBapi } from '../../domain/events/bapi.routes'
+import { instanceBapi } from '../../domain/instance/bapi.routes'
+import { jwksBapi } from '../../domain/keys/routes'
+import { usersBapi } from '../../domain/users/bapi.routes'
+import { clerkPresenter } from '../shared/presenter'
+
+/** Backend API: composition only. The dispatcher has already authenticated the secret key. */
+export const createBapi = () =>
+  new Elysia({ name: 'surface:bapi' })
+    .use(clerkPresenter())
+    .use(usersBapi)
+    .use(instanceBapi)
+    .use(eventsBapi)
+    .use(jwksBapi)

@@ -1,0 +1,43 @@
+import { type TSchema, t } from 'elysia'
+import { type Cursor, decodeCursor, encodeCursor } from '../../lib/cursor'
+
+export const PaginationQuery = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 10 })),
+  cursor: t.Optional(t.String({ maxLength: 512 })),
+  include_total_count: t.Optional(t.Boolean()),
+}
+
+export const Paginated = <T extends TSchema>(item: T) =>
+  t.Object({
+    data: t.Array(item),
+    total_count: t.Optional(t.Integer()),
+    meta: t.Object({ next_cursor: t.Nullable(t.String()) }),
+  })
+
+export interface Page<T> {
+  data: T[]
+  total_count?: number
+  meta: { next_cursor: string | null }
+}
+
+/**
+ * Keyset pagination over a unique sort tuple (value, id). `fetch` receives the decoded
+ * cursor and must return up to `take` rows after it in order; one extra row tells whether a
+ * next page exists.
+ */
+export function keysetPage<Row extends { id: string }>(opts: {
+  order: string
+  limit: number
+  cursor: string | undefined
+  sortValue: (row: Row) => number | string
+  fetch: (after: Cursor | null, take: number) => Row[]
+}): { rows: Row[]; next_cursor: string | null } {
+  const after = opts.cursor ? decodeCursor(opts.cursor, opts.order) : null
+  const got = opts.fetch(after, opts.limit + 1)
+  const rows = got.slice(0, opts.limit)
+  const last = rows.at(-1)
+  return {
+    rows,
+    next_cursor: got.length > opts.limit && last ? encodeCursor({ order: opts.order, key: [opts.sortValue(last), last.id] }) : null,
+  }
+}

@@ -1,0 +1,32 @@
+import type { Logger } from '../../log'
+import type { EnvContext } from '../../tenancy/context'
+import type { Lease } from '../../tenancy/pool'
+
+export type Surface = 'bapi' | 'fapi' | 'wellknown' | 'docs'
+
+/**
+ * Per-request facts that must outlive Elysia's context: parse and not-found errors fire
+ * before derive/resolve, so presenters read the trace id from here.
+ */
+export interface RequestState {
+  traceId: string
+  ip: string | null
+  startedAt: number
+  method: string
+  path: string
+  surface?: Surface
+  lease?: Lease
+  log: Logger
+}
+
+const states = new WeakMap<Request, RequestState>()
+
+export const setRequestState = (request: Request, state: RequestState) => states.set(request, state)
+export const requestState = (request: Request): RequestState | undefined => states.get(request)
+
+/** The env leased for this request by the dispatcher. */
+export function requestEnv(request: Request): EnvContext {
+  const ctx = states.get(request)?.lease?.ctx
+  if (!ctx) throw new Error('no environment is leased for this request')
+  return ctx
+}

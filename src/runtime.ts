@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs'
+import type { Config } from './config'
+import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
+import { ENV_JOBS } from './jobs/prune-keys'
+import { createScheduler, type Scheduler } from './jobs/scheduler'
+import { type Clock, systemClock } from './lib/clock'
+import type { Logger } from './log'
+import { createServer, type Server } from './server'
+import type { TenancyDeps } from './tenancy/environments'
+import { createEnvPool, type EnvPool } from './tenancy/pool'
+import { openRegistry, type Registry } from './tenancy/registry'
+
+/** Everything one process owns for a data root, wired together. */
+export interface Runtime {
+  config: Config
+  registry: Registry
+  pool: EnvPool
+  clock: Clock
+  log: Logger
+  passwords: PasswordHasher
+  server: Server
+  scheduler: Scheduler
+  tenancy: TenancyDeps
+  close(): void
+}
+
+export function createRuntime(
+  config: Config,
+  opts: { log: Logger; clock?: Clock; passwords?: PasswordHasher },
+): Runtime {
+  const clock = opts.clock ?? systemClock
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const registry = openRegistry(config.dataDir)
+  const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
+  const pool = createEnvPool({ dataDir: config.dataDir, clock, log: opts.log, passwords, maxOpen: config.maxOpenEnvs })
+  const server = createServer({ registry, pool, clock, log: opts.log, maxBodyBytes: config.maxBodyBytes })
+  const scheduler = createScheduler({ jobs: ENV_JOBS, pool, registry, clock, log: opts.log, intervalMs: config.jobIntervalMs })
+  return {
+    config,
+    registry,
+    pool,
+    clock,
+    log: opts.log,
+    passwords,
+    server,
+    scheduler,
+    tenancy: { dataDir: config.dataDir, registry, pool, clock },
+    close() {
+      pool.closeAll()
+      registry.close()
+    },
+  }
+}

@@ -1,0 +1,36 @@
+import type { Database } from 'bun:sqlite'
+import type { PasswordHasher } from '../crypto/passwords'
+import type { DataKey } from '../crypto/seal'
+import type { KeyStore } from '../crypto/keys'
+import type { InstanceSettings } from '../domain/instance/model'
+import type { Clock } from '../lib/clock'
+import type { Logger } from '../log'
+import type { EnvDb } from './open'
+
+export type EnvType = 'development' | 'production'
+
+/**
+ * Everything a service needs to act on one env. It reaches code only as the first parameter
+ * of a service: there is no module-level database.
+ */
+export interface EnvContext {
+  readonly id: string
+  readonly type: EnvType
+  readonly dir: string
+  readonly db: EnvDb
+  readonly client: Database
+  readonly keys: KeyStore
+  readonly dataKey: DataKey
+  readonly clock: Clock
+  readonly log: Logger
+  readonly passwords: PasswordHasher
+  /** The env's auth configuration, cached until this or another process writes it. */
+  settings(): InstanceSettings
+  /** Forget cached settings after writing them. */
+  invalidateSettings(): void
+  /**
+   * A statement prepared once per handle. Hot paths use this: a drizzle query built per call
+   * costs several times a prepared one.
+   */
+  prepared<T>(name: string, build: (db: EnvDb) => T): T
+}

@@ -1,0 +1,41 @@
+import { Database } from 'bun:sqlite'
+import { drizzle } from 'drizzle-orm/bun-sqlite'
+import * as envSchema from '../db/env-schema'
+import { migrate } from '../db/migrations'
+
+export type EnvDb = ReturnType<typeof openEnvDatabase>['db']
+
+function applyPragmas(client: Database) {
+  client.exec('PRAGMA busy_timeout = 5000')
+  client.exec('PRAGMA journal_mode = WAL')
+  client.exec('PRAGMA synchronous = NORMAL')
+}
+
+/** Opens one env file and brings its schema up to date. */
+export function openEnvDatabase(file: string) {
+  const client = new Database(file, { create: true, strict: true })
+  try {
+    applyPragmas(client)
+    const db = drizzle({ client, schema: envSchema })
+    migrate(client, db, 'env')
+    return { client, db }
+  } catch (err) {
+    client.close()
+    throw err
+  }
+}
+
+export function openRegistryDatabase(file: string) {
+  const client = new Database(file, { create: true, strict: true })
+  try {
+    applyPragmas(client)
+    const db = drizzle({ client })
+    migrate(client, db, 'registry')
+    return { client, db }
+  } catch (err) {
+    client.close()
+    throw err
+  }
+}
+
+export type EnvTx = Parameters<Parameters<EnvDb['transaction']>[0]>[0]

@@ -1,0 +1,171 @@
+import type { Database } from 'bun:sqlite'
+import { existsSync } from 'node:fs'
+import { openKeyStore, readDataKey } from '../crypto/keys'
+import type { PasswordHasher } from '../crypto/passwords'
+import type { InstanceSettings } from '../domain/instance/model'
+import type { Clock } from '../lib/clock'
+import type { Logger } from '../log'
+import type { EnvContext, EnvType } from './context'
+import { type EnvDb, openEnvDatabase } from './open'
+import { envDbFile, envDir, envKeysDir } from './paths'
+
+export interface Lease {
+  readonly ctx: EnvContext
+  release(): void
+}
+
+export interface EnvPool {
+  /** Opens (and migrates) the env on first use; null when no such env folder exists. */
+  lease(envId: string): Lease | null
+  /** Runs fn with a leased env and releases it, also when fn throws or rejects. */
+  use<T>(envId: string, fn: (ctx: EnvContext) => T): T
+  /** Closes the env's handle once its in-flight requests finish (env deleted or replaced). */
+  evict(envId: string): void
+  openEnvs(): string[]
+  closeAll(): void
+}
+
+export interface PoolDeps {
+  dataDir: string
+  clock: Clock
+  log: Logger
+  passwords: PasswordHasher
+  maxOpen: number
+}
+
+interface Entry {
+  ctx: EnvContext
+  inFlight: number
+  evicted: boolean
+}
+
+function buildContext(deps: PoolDeps, envId: string): EnvContext {
+  const dir = envDir(deps.dataDir, envId)
+  const { client, db } = openEnvDatabase(envDbFile(dir))
+  try {
+    const row = client.query<{ type: EnvType }, []>('SELECT type FROM environment LIMIT 1').get()
+    if (!row) throw new Error(`env ${envId} has no environment row`)
+    return createContext({ ...deps, id: envId, type: row.type, dir, client, db })
+  } catch (err) {
+    client.close()
+    throw err
+  }
+}
+
+function createContext(p: PoolDeps & { id: string; type: EnvType; dir: string; client: Database; db: EnvDb }): EnvContext {
+  const statements = new Map<string, unknown>()
+  const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
+  const dataVersion = p.client.query<{ data_version: number }, []>('PRAGMA data_version')
+  let settings: InstanceSettings | null = null
+  let settingsVersion = -1
+  return {
+    id: p.id,
+    type: p.type,
+    dir: p.dir,
+    db: p.db,
+    client: p.client,
+    keys: openKeyStore(envKeysDir(p.dir)),
+    dataKey: readDataKey(envKeysDir(p.dir)),
+    clock: p.clock,
+    log: p.log.child({ env_id: p.id }),
+    passwords: p.passwords,
+    settings() {
+      // data_version moves when another connection (the CLI) commits to this file.
+      const v = dataVersion.get()?.data_version ?? 0
+      if (!settings || v !== settingsVersion) {
+        const row = readSettings.get()
+        if (!row) throw new Error(`env ${p.id} has no settings`)
+        settings = JSON.parse(row.settings) as InstanceSettings
+        settingsVersion = v
+      }
+      return settings
+    },
+    invalidateSettings() {
+      settings = null
+    },
+    prepared<T>(name: string, build: (db: EnvDb) => T): T {
+      let stmt = statements.get(name) as T | undefined
+      if (stmt === undefined) {
+        stmt = build(p.db)
+        statements.set(name, stmt)
+      }
+      return stmt
+    },
+  }
+}
+
+/**
+ * LRU of open env handles. Opening is synchronous (bun:sqlite), so two opens of one env never
+ * interleave in this process. An evicted handle closes only after its last lease is released.
+ */
+export function createEnvPool(deps: PoolDeps): EnvPool {
+  const entries = new Map<string, Entry>()
+
+  function close(id: string, entry: Entry) {
+    try {
+      entry.ctx.client.close()
+    } catch (err) {
+      deps.log.error({ err, env_id: id }, 'closing env handle failed')
+    }
+  }
+  function evictEntry(id: string, entry: Entry) {
+    entries.delete(id)
+    entry.evicted = true
+    if (entry.inFlight === 0) close(id, entry)
+  }
+
+  const pool: EnvPool = {
+    lease(envId) {
+      let entry = entries.get(envId)
+      if (entry) {
+        entries.delete(envId)
+        entries.set(envId, entry)
+      } else {
+        if (!existsSync(envDbFile(envDir(deps.dataDir, envId)))) return null
+        entry = { ctx: buildContext(deps, envId), inFlight: 0, evicted: false }
+        entries.set(envId, entry)
+        while (entries.size > deps.maxOpen) {
+          const [oldId, oldest] = entries.entries().next().value as [string, Entry]
+          evictEntry(oldId, oldest)
+        }
+      }
+      const leased = entry
+      leased.inFlight++
+      let released = false
+      return {
+        ctx: leased.ctx,
+        release() {
+          if (released) return
+          released = true
+          leased.inFlight--
+          if (leased.evicted && leased.inFlight === 0) close(envId, leased)
+        },
+      }
+    },
+    use(envId, fn) {
+      const lease = pool.lease(envId)
+      if (!lease) throw new Error(`no environment ${envId}`)
+      let result: ReturnType<typeof fn>
+      try {
+        result = fn(lease.ctx)
+      } catch (err) {
+        lease.release()
+        throw err
+      }
+      if (result instanceof Promise) {
+        return result.finally(() => lease.release()) as ReturnType<typeof fn>
+      }
+      lease.release()
+      return result
+    },
+    evict(envId) {
+      const entry = entries.get(envId)
+      if (entry) evictEntry(envId, entry)
+    },
+    openEnvs: () => [...entries.keys()],
+    closeAll() {
+      for (const [id, entry] of [...entries]) evictEntry(id, entry)
+    },
+  }
+  return pool
+}
