@@ -31,11 +31,16 @@ async function serve(rt: Runtime, args: Args) {
   const { rebuilt, envs } = syncRegistry(rt.tenancy)
   if (rebuilt) rt.log.info({ envs }, 'registry rebuilt from env folders')
   const port = args.has('port') ? Number(args.get('port')) : rt.config.port
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EnvironmentError('--port must be 0-65535')
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EnvironmentError('--port must be 0-65535')
 
   const banner: string[] = []
   if (envs === 0) {
-    const env = await createEnvironment(rt.tenancy, { name: 'Development', type: 'development', hosts: ['localhost'] })
+    const env = await createEnvironment(rt.tenancy, {
+      name: 'Development',
+      type: 'development',
+      hosts: ['localhost'],
+    })
     banner.push(
       `created development environment ${env.id} on an empty data directory (${rt.config.dataDir})`,
       `  publishable key  ${env.publishable_key}`,
@@ -56,7 +61,9 @@ async function serve(rt: Runtime, args: Args) {
     for (const host of info.hosts) banner.push(`  frontend API     http://${host}:${bun.port}`)
     banner.push(`  publishable key  ${info.publishable_key}`)
   }
-  banner.push(`authn listening on http://localhost:${bun.port}  (API reference: http://localhost:${bun.port}/docs)`)
+  banner.push(
+    `authn listening on http://localhost:${bun.port}  (API reference: http://localhost:${bun.port}/docs)`,
+  )
   console.log(banner.join('\n'))
   rt.scheduler.start()
 

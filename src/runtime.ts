@@ -32,9 +32,22 @@ export function createRuntime(
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir)
   const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
-  const pool = createEnvPool({ dataDir: config.dataDir, clock, log: opts.log, passwords, maxOpen: config.maxOpenEnvs })
+  const pool = createEnvPool({
+    dataDir: config.dataDir,
+    clock,
+    log: opts.log,
+    passwords,
+    maxOpen: config.maxOpenEnvs,
+  })
   const server = createServer({ registry, pool, clock, log: opts.log, maxBodyBytes: config.maxBodyBytes })
-  const scheduler = createScheduler({ jobs: ENV_JOBS, pool, registry, clock, log: opts.log, intervalMs: config.jobIntervalMs })
+  const scheduler = createScheduler({
+    jobs: ENV_JOBS,
+    pool,
+    registry,
+    clock,
+    log: opts.log,
+    intervalMs: config.jobIntervalMs,
+  })
   return {
     config,
     registry,

@@ -132,7 +132,8 @@ export function createServer(deps: ServerDeps): Server {
       }
       return response
     },
-    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () =>
+      inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
     get inFlight() {
       return inFlight
     },
@@ -149,7 +150,8 @@ function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>) {
     JSON.stringify(
       openApiDocument([apps.bapi], {
         title: 'authn Backend API',
-        description: 'Server-to-server API of one environment, authenticated with its secret key (Authorization: Bearer sk_…).',
+        description:
+          'Server-to-server API of one environment, authenticated with its secret key (Authorization: Bearer sk_…).',
         security: 'secretKey',
       }),
     ),
@@ -158,7 +160,8 @@ function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>) {
     JSON.stringify(
       openApiDocument([apps.fapi, apps.wellknown], {
         title: 'authn Frontend API',
-        description: "Everything served on an environment's frontend host: the browser API, /.well-known, OAuth, SCIM and SSO endpoints.",
+        description:
+          "Everything served on an environment's frontend host: the browser API, /.well-known, OAuth, SCIM and SSO endpoints.",
       }),
     ),
   )
@@ -168,7 +171,10 @@ function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>) {
       { doc: JSON.parse(fapi()), anchor: 'fapi', url: '/openapi/fapi.json' },
     ]),
   )
-  const json = (body: string) => new Response(body, { headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' } })
+  const json = (body: string) =>
+    new Response(body, {
+      headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' },
+    })
   return new Map<string, () => Response>([
     ['/openapi/bapi.json', () => json(bapi())],
     ['/openapi/fapi.json', () => json(fapi())],

@@ -1,8 +1,18 @@
 import { rotateKeys, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/keys'
-import { createSecretKey, environmentInfo, listSecretKeys, revokeSecretKey } from '../domain/environment/service'
+import {
+  createSecretKey,
+  environmentInfo,
+  listSecretKeys,
+  revokeSecretKey,
+} from '../domain/environment/service'
 import { isId } from '../lib/ids'
 import type { Runtime } from '../runtime'
-import { createEnvironment, deleteEnvironment, EnvironmentError, indexEnvironment } from '../tenancy/environments'
+import {
+  createEnvironment,
+  deleteEnvironment,
+  EnvironmentError,
+  indexEnvironment,
+} from '../tenancy/environments'
 import { envKeysDir } from '../tenancy/paths'
 import type { Args } from './args'
 
@@ -34,11 +44,26 @@ export async function envCommand(rt: Runtime, args: Args, out: Output) {
       const name = args.get('name')
       if (!name) throw new EnvironmentError('--name is required')
       const type = args.get('type') ?? 'development'
-      if (type !== 'development' && type !== 'production') throw new EnvironmentError('--type must be development or production')
-      const env = await createEnvironment(rt.tenancy, { name, type, hosts: args.all('host'), algorithm: algorithm(args.get('alg')) })
+      if (type !== 'development' && type !== 'production')
+        throw new EnvironmentError('--type must be development or production')
+      const env = await createEnvironment(rt.tenancy, {
+        name,
+        type,
+        hosts: args.all('host'),
+        algorithm: algorithm(args.get('alg')),
+      })
       const host = env.hosts[0]
       out.print(
-        { id: env.id, name: env.name, type: env.type, host, hosts: env.hosts, frontend_api: env.frontend_api, publishable_key: env.publishable_key, secret_key: env.secret_key },
+        {
+          id: env.id,
+          name: env.name,
+          type: env.type,
+          host,
+          hosts: env.hosts,
+          frontend_api: env.frontend_api,
+          publishable_key: env.publishable_key,
+          secret_key: env.secret_key,
+        },
         () =>
           [
             `created ${env.type} environment ${env.id} (${env.name})`,
@@ -51,12 +76,20 @@ export async function envCommand(rt: Runtime, args: Args, out: Output) {
     }
     case 'list': {
       const envs = rt.registry.list().map((e) => rt.pool.use(e.id, environmentInfo))
-      out.print(envs, () => envs.map((e) => `${e.id}  ${e.type.padEnd(11)}  ${e.hosts.join(',')}  ${e.name}`).join('\n') || 'no environments')
+      out.print(
+        envs,
+        () =>
+          envs.map((e) => `${e.id}  ${e.type.padEnd(11)}  ${e.hosts.join(',')}  ${e.name}`).join('\n') ||
+          'no environments',
+      )
       return
     }
     case 'show': {
       const envId = requireEnv(rt, id ?? args.get('env'))
-      const info = rt.pool.use(envId, (ctx) => ({ ...environmentInfo(ctx), secret_keys: listSecretKeys(ctx) }))
+      const info = rt.pool.use(envId, (ctx) => ({
+        ...environmentInfo(ctx),
+        secret_keys: listSecretKeys(ctx),
+      }))
       out.print(info, () => JSON.stringify(info, null, 2))
       return
     }
@@ -86,7 +119,9 @@ export function secretKeysCommand(rt: Runtime, args: Args, out: Output) {
     }
     case 'list': {
       const keys = rt.pool.use(envId, listSecretKeys)
-      out.print(keys, () => keys.map((k) => `${k.id}  …${k.hint}  ${k.revoked_at ? 'revoked' : 'active'}`).join('\n'))
+      out.print(keys, () =>
+        keys.map((k) => `${k.id}  …${k.hint}  ${k.revoked_at ? 'revoked' : 'active'}`).join('\n'),
+      )
       return
     }
     case 'revoke': {
@@ -108,7 +143,8 @@ export function secretKeysCommand(rt: Runtime, args: Args, out: Output) {
 export async function keysCommand(rt: Runtime, args: Args, out: Output) {
   const [, sub] = args.positionals
   const envId = requireEnv(rt, args.get('env'))
-  if (sub !== 'rotate') throw new EnvironmentError('usage: keys rotate --env ID [--alg RS256|ES256|EdDSA] [--immediate]')
+  if (sub !== 'rotate')
+    throw new EnvironmentError('usage: keys rotate --env ID [--alg RS256|ES256|EdDSA] [--immediate]')
   const dir = rt.pool.use(envId, (ctx) => ctx.dir)
   const result = await rotateKeys(envKeysDir(dir), rt.clock.now(), {
     alg: algorithm(args.get('alg')),
@@ -117,7 +153,9 @@ export async function keysCommand(rt: Runtime, args: Args, out: Output) {
   out.print(result, () =>
     [
       `${result.signing.kid} (${result.signing.alg}) signs from ${new Date(result.signing.activate_at).toISOString()}`,
-      result.retiring ? `${result.retiring.kid} stays published until ${new Date(result.retiring.retire_at).toISOString()}` : '',
+      result.retiring
+        ? `${result.retiring.kid} stays published until ${new Date(result.retiring.retire_at).toISOString()}`
+        : '',
       `${result.standby.kid} published as the next key`,
     ]
       .filter(Boolean)

@@ -1,5 +1,15 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { newId } from '../lib/ids'
@@ -135,7 +145,9 @@ export function signingKeyAt(keys: SigningKey[], now: number): SigningKey | unde
   for (const k of keys) {
     if (k.activateAt === null || k.activateAt > now) continue
     if (k.retireAt !== null && k.retireAt <= now) continue
-    if (!best || k.activateAt > (best.activateAt ?? 0)) best = k
+    // Ties go to the newer key (ULID kids sort by creation): an immediate rotation wins.
+    const bestAt = best?.activateAt ?? -1
+    if (!best || k.activateAt > bestAt || (k.activateAt === bestAt && k.kid > best.kid)) best = k
   }
   return best
 }
@@ -161,7 +173,11 @@ export interface RotationResult {
  * The promoted key starts signing only once it has been in JWKS for a cache lifetime, so no
  * verifier meets a kid it has not had the chance to fetch.
  */
-export async function rotateKeys(dir: string, now: number, opts: RotateOptions = {}): Promise<RotationResult> {
+export async function rotateKeys(
+  dir: string,
+  now: number,
+  opts: RotateOptions = {},
+): Promise<RotationResult> {
   const keys = readKeys(dir)
   const current = signingKeyAt(keys, now)
   const alg = opts.alg ?? current?.alg ?? 'RS256'
@@ -184,7 +200,11 @@ export async function rotateKeys(dir: string, now: number, opts: RotateOptions =
   }
   const standby = await newKey(alg, now, null)
   writeKey(dir, standby)
-  return { signing: { kid: next.kid, alg, activate_at: activateAt }, retiring, standby: { kid: standby.kid, alg } }
+  return {
+    signing: { kid: next.kid, alg, activate_at: activateAt },
+    retiring,
+    standby: { kid: standby.kid, alg },
+  }
 }
 
 /** Deletes key files whose retention has passed. */
@@ -235,7 +255,9 @@ export function openKeyStore(dir: string): KeyStore {
     fresh()
     if (jwksCache && now >= jwksCache.from && now < jwksCache.validUntil) return jwksCache.json
     const published = publishedAt(keys, now)
-    const nextChange = Math.min(...keys.map((k) => (k.retireAt !== null && k.retireAt > now ? k.retireAt : Infinity)))
+    const nextChange = Math.min(
+      ...keys.map((k) => (k.retireAt !== null && k.retireAt > now ? k.retireAt : Infinity)),
+    )
     const json = JSON.stringify({ keys: published.map((k) => k.publicJwk) })
     jwksCache = { json, validUntil: nextChange, from: now }
     return json

@@ -15,7 +15,12 @@ export function seal(dataKey: DataKey, plaintext: string, aad = ''): string {
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv)
   cipher.setAAD(Buffer.from(aad))
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
-  return ['v1', iv.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.')
+  return [
+    'v1',
+    iv.toString('base64url'),
+    ct.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+  ].join('.')
 }
 
 export function unseal(dataKey: DataKey, sealed: string, aad = ''): string {

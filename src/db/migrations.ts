@@ -1,7 +1,7 @@
+import type { Database } from 'bun:sqlite'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { Database } from 'bun:sqlite'
 import type { MigrationMeta } from 'drizzle-orm/migrator'
 
 export type MigrationSet = 'env' | 'registry'
@@ -28,7 +28,8 @@ function fromFolder(set: MigrationSet): EmbeddedMigrations {
   if (!existsSync(journalPath)) throw new Error(`missing ${journalPath}: migrations are not installed`)
   const journal = readFileSync(journalPath, 'utf8')
   const files: Record<string, string> = {}
-  for (const e of (JSON.parse(journal) as Journal).entries) files[e.tag] = readFileSync(`${dir}${e.tag}.sql`, 'utf8')
+  for (const e of (JSON.parse(journal) as Journal).entries)
+    files[e.tag] = readFileSync(`${dir}${e.tag}.sql`, 'utf8')
   return { journal, files }
 }
 
@@ -74,7 +75,8 @@ export function migrate(client: Database, db: unknown, set: MigrationSet) {
   try {
     ;(db as MigratableDb).dialect.migrate(migrations, (db as MigratableDb).session, {})
     const broken = client.query('PRAGMA foreign_key_check').all()
-    if (broken.length) throw new Error(`foreign_key_check failed after migrating: ${JSON.stringify(broken[0])}`)
+    if (broken.length)
+      throw new Error(`foreign_key_check failed after migrating: ${JSON.stringify(broken[0])}`)
     const applied = client.query('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }
     if (applied.n !== migrations.length) {
       throw new Error(`${applied.n} migrations applied but the ${set} journal has ${migrations.length}`)

@@ -44,7 +44,11 @@ export async function limitBody(request: Request, max: number, state: RequestSta
     }
     chunks.push(value)
   }
-  const copy = new Request(request.url, { method: request.method, headers: request.headers, body: Buffer.concat(chunks) })
+  const copy = new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.concat(chunks),
+  })
   setRequestState(copy, state)
   return copy
 }
@@ -61,7 +65,12 @@ export function rewriteMethod(request: Request, url: URL, state: RequestState): 
   if (!override || !OVERRIDABLE.has(override)) return request
   const target = new URL(url)
   target.searchParams.delete('_method')
-  const copy = new Request(target.href, { method: override, headers: request.headers, body: request.body, duplex: 'half' } as RequestInit)
+  const copy = new Request(target.href, {
+    method: override,
+    headers: request.headers,
+    body: request.body,
+    duplex: 'half',
+  } as RequestInit)
   state.method = override
   setRequestState(copy, state)
   return copy

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
+import type { KeyStore } from '../crypto/keys'
 import type { PasswordHasher } from '../crypto/passwords'
 import type { DataKey } from '../crypto/seal'
-import type { KeyStore } from '../crypto/keys'
 import type { InstanceSettings } from '../domain/instance/model'
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../log'

@@ -2,7 +2,12 @@ import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { createDataKey, createKeySet, type SigningAlgorithm } from '../crypto/keys'
 import { randomToken } from '../crypto/secrets'
 import { environment, hosts } from '../domain/environment/schema'
-import { activeKeyHashes, createSecretKey, type EnvironmentInfo, environmentInfo } from '../domain/environment/service'
+import {
+  activeKeyHashes,
+  createSecretKey,
+  type EnvironmentInfo,
+  environmentInfo,
+} from '../domain/environment/service'
 import { defaultSettings } from '../domain/instance/model'
 import type { Clock } from '../lib/clock'
 import { newId } from '../lib/ids'
@@ -54,17 +59,25 @@ export interface CreatedEnvironment extends EnvironmentInfo {
  * Creates the env folder (database, data key, signing key and its standby, first secret key)
  * and indexes it. Signing keys are made here, never lazily on first use.
  */
-export async function createEnvironment(deps: TenancyDeps, input: CreateEnvironmentInput): Promise<CreatedEnvironment> {
+export async function createEnvironment(
+  deps: TenancyDeps,
+  input: CreateEnvironmentInput,
+): Promise<CreatedEnvironment> {
   const type = input.type ?? 'development'
   const name = input.name.trim()
   if (!name || name.length > 128) throw new EnvironmentError('the name must be 1 to 128 characters')
   const hostList = (input.hosts?.length ? input.hosts : []).map(normalizeHost)
   if (!hostList.length) {
     if (type === 'production') throw new EnvironmentError('a production environment needs --host')
-    hostList.push(`${slugify(name)}-${randomToken(3).toLowerCase().replace(/[^a-z0-9]/g, 'x')}.localhost`)
+    hostList.push(
+      `${slugify(name)}-${randomToken(3)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x')}.localhost`,
+    )
   }
   for (const host of hostList) {
-    if (deps.registry.envForHost(host)) throw new EnvironmentError(`the host ${host} is already used by an environment`)
+    if (deps.registry.envForHost(host))
+      throw new EnvironmentError(`the host ${host} is already used by an environment`)
   }
   const id = newId('environment')
   const dir = envDir(deps.dataDir, id)
@@ -79,9 +92,20 @@ export async function createEnvironment(deps: TenancyDeps, input: CreateEnvironm
     try {
       db.transaction((tx) => {
         tx.insert(environment)
-          .values({ id, name, type, settings: defaultSettings(name, algorithm), createdAt: now, updatedAt: now })
+          .values({
+            id,
+            name,
+            type,
+            settings: defaultSettings(name, algorithm),
+            createdAt: now,
+            updatedAt: now,
+          })
           .run()
-        hostList.forEach((host, i) => tx.insert(hosts).values({ host, createdAt: now + i }).run())
+        for (const [i, host] of hostList.entries()) {
+          tx.insert(hosts)
+            .values({ host, createdAt: now + i })
+            .run()
+        }
       })
     } finally {
       client.close()
@@ -103,7 +127,13 @@ export async function createEnvironment(deps: TenancyDeps, input: CreateEnvironm
 /** Writes (or rewrites) the registry entries of one env from its own file. */
 export function indexEnvironment(registry: Registry, ctx: EnvContext) {
   const info = environmentInfo(ctx)
-  registry.index({ id: info.id, name: info.name, type: info.type, hosts: info.hosts, keyHashes: activeKeyHashes(ctx) })
+  registry.index({
+    id: info.id,
+    name: info.name,
+    type: info.type,
+    hosts: info.hosts,
+    keyHashes: activeKeyHashes(ctx),
+  })
 }
 
 export function deleteEnvironment(deps: TenancyDeps, id: string): boolean {
@@ -116,7 +146,10 @@ export function deleteEnvironment(deps: TenancyDeps, id: string): boolean {
 }
 
 /** Rebuilds the registry from the env folders when it does not match them. */
-export function syncRegistry(deps: TenancyDeps, opts: { force?: boolean } = {}): { rebuilt: boolean; envs: number } {
+export function syncRegistry(
+  deps: TenancyDeps,
+  opts: { force?: boolean } = {},
+): { rebuilt: boolean; envs: number } {
   const folders = envFolders(deps.dataDir)
   if (!opts.force && !isStale(deps.registry, deps.dataDir)) return { rebuilt: false, envs: folders.length }
   for (const stale of deps.registry.list()) if (!folders.includes(stale.id)) deps.registry.remove(stale.id)

@@ -52,7 +52,9 @@ function buildContext(deps: PoolDeps, envId: string): EnvContext {
   }
 }
 
-function createContext(p: PoolDeps & { id: string; type: EnvType; dir: string; client: Database; db: EnvDb }): EnvContext {
+function createContext(
+  p: PoolDeps & { id: string; type: EnvType; dir: string; client: Database; db: EnvDb },
+): EnvContext {
   const statements = new Map<string, unknown>()
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
   const dataVersion = p.client.query<{ data_version: number }, []>('PRAGMA data_version')

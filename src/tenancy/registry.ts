@@ -85,7 +85,8 @@ function createRegistry(client: Database): Registry {
           'INSERT INTO envs (id, name, type, indexed_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, type = excluded.type, indexed_at = excluded.indexed_at',
           [env.id, env.name, env.type, Date.now()],
         )
-        for (const host of env.hosts) client.run('INSERT OR REPLACE INTO hosts (host, env_id) VALUES (?, ?)', [host, env.id])
+        for (const host of env.hosts)
+          client.run('INSERT OR REPLACE INTO hosts (host, env_id) VALUES (?, ?)', [host, env.id])
         for (const hash of env.keyHashes)
           client.run('INSERT OR REPLACE INTO secret_keys (hash, env_id) VALUES (?, ?)', [hash, env.id])
       })()
@@ -107,7 +108,9 @@ function createRegistry(client: Database): Registry {
 export function envFolders(dataDir: string): string[] {
   if (!existsSync(dataDir)) return []
   return readdirSync(dataDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && isId('environment', d.name) && existsSync(envDbFile(join(dataDir, d.name))))
+    .filter(
+      (d) => d.isDirectory() && isId('environment', d.name) && existsSync(envDbFile(join(dataDir, d.name))),
+    )
     .map((d) => d.name)
     .sort()
 }

@@ -9,5 +9,8 @@ export const events = sqliteTable(
     payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('events_created').on(t.createdAt, t.id), index('events_type_created').on(t.type, t.createdAt, t.id)],
+  (t) => [
+    index('events_created').on(t.createdAt, t.id),
+    index('events_type_created').on(t.type, t.createdAt, t.id),
+  ],
 )

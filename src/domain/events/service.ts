@@ -12,7 +12,9 @@ type Writer = Pick<BunSQLiteDatabase, 'insert'>
  * exactly when the change does; webhook delivery reads from this table.
  */
 export function emit(tx: Writer, ctx: EnvContext, type: string, data: Record<string, unknown>) {
-  tx.insert(events).values({ id: newId('event'), type, payload: data, createdAt: ctx.clock.now() }).run()
+  tx.insert(events)
+    .values({ id: newId('event'), type, payload: data, createdAt: ctx.clock.now() })
+    .run()
 }
 
 export interface EventResource {
@@ -64,5 +66,9 @@ export function listEvents(
   const total = q.include_total_count
     ? (ctx.db.select({ n: sql<number>`count(*)` }).from(events).where(typeFilter).get()?.n ?? 0)
     : undefined
-  return { data: page.rows.map(toResource), ...(total !== undefined ? { total_count: total } : {}), meta: { next_cursor: page.next_cursor } }
+  return {
+    data: page.rows.map(toResource),
+    ...(total !== undefined ? { total_count: total } : {}),
+    meta: { next_cursor: page.next_cursor },
+  }
 }

@@ -23,12 +23,20 @@ export const InstanceSettings = t.Object({
     ]),
     username: t.Composite([
       Identifier,
-      t.Object({ min_length: t.Integer({ minimum: 1, maximum: 64 }), max_length: t.Integer({ minimum: 1, maximum: 64 }) }),
+      t.Object({
+        min_length: t.Integer({ minimum: 1, maximum: 64 }),
+        max_length: t.Integer({ minimum: 1, maximum: 64 }),
+      }),
     ]),
   }),
   names: t.Object({ first_name: Toggle, last_name: Toggle }),
   first_factors: t.Array(
-    t.Union([t.Literal('password'), t.Literal('email_code'), t.Literal('email_link'), t.Literal('phone_code')]),
+    t.Union([
+      t.Literal('password'),
+      t.Literal('email_code'),
+      t.Literal('email_link'),
+      t.Literal('phone_code'),
+    ]),
     { uniqueItems: true },
   ),
   second_factors: t.Array(t.Union([t.Literal('totp'), t.Literal('phone_code'), t.Literal('backup_code')]), {
@@ -66,7 +74,10 @@ export const InstanceSettings = t.Object({
 })
 export type InstanceSettings = Static<typeof InstanceSettings>
 
-export function defaultSettings(name: string, algorithm: InstanceSettings['token']['algorithm']): InstanceSettings {
+export function defaultSettings(
+  name: string,
+  algorithm: InstanceSettings['token']['algorithm'],
+): InstanceSettings {
   return {
     application_name: name,
     sign_up: { mode: 'public' },
@@ -79,7 +90,13 @@ export function defaultSettings(name: string, algorithm: InstanceSettings['token
         verify_at_sign_up: true,
         used_for_second_factor: false,
       },
-      username: { enabled: false, required: false, used_for_first_factor: false, min_length: 4, max_length: 64 },
+      username: {
+        enabled: false,
+        required: false,
+        used_for_first_factor: false,
+        min_length: 4,
+        max_length: 64,
+      },
     },
     names: { first_name: 'on', last_name: 'on' },
     first_factors: ['password', 'email_code'],

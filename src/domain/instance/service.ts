@@ -27,7 +27,13 @@ export function instanceResource(ctx: EnvContext) {
 
 function merge<T>(base: T, patch: unknown): T {
   if (patch === undefined) return base
-  if (Array.isArray(patch) || patch === null || typeof patch !== 'object' || typeof base !== 'object' || base === null) {
+  if (
+    Array.isArray(patch) ||
+    patch === null ||
+    typeof patch !== 'object' ||
+    typeof base !== 'object' ||
+    base === null
+  ) {
     return patch as T
   }
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) }
@@ -35,7 +41,8 @@ function merge<T>(base: T, patch: unknown): T {
   return out as T
 }
 
-const invalid = (param: string, long: string) => formError('form_param_value_invalid', param, 'is invalid', long)
+const invalid = (param: string, long: string) =>
+  formError('form_param_value_invalid', param, 'is invalid', long)
 
 function isOrigin(value: string): boolean {
   try {
@@ -51,9 +58,13 @@ function isRedirectUrl(value: string): boolean {
     const u = new URL(value)
     if (u.hash) return false
     if (u.protocol === 'https:') return true
-    if (u.protocol === 'http:') return u.hostname === 'localhost' || u.hostname.endsWith('.localhost') || u.hostname === '127.0.0.1'
+    if (u.protocol === 'http:')
+      return u.hostname === 'localhost' || u.hostname.endsWith('.localhost') || u.hostname === '127.0.0.1'
     // Native apps' custom schemes (myapp://callback); never script-capable ones.
-    return /^[a-z][a-z0-9+.-]*:$/.test(u.protocol) && !['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol)
+    return (
+      /^[a-z][a-z0-9+.-]*:$/.test(u.protocol) &&
+      !['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol)
+    )
   } catch {
     return false
   }
@@ -65,10 +76,17 @@ export function checkSettings(s: InstanceSettings) {
   for (const name of ['email_address', 'phone_number', 'username'] as const) {
     const id = ids[name]
     if ((id.required || id.used_for_first_factor) && !id.enabled) {
-      throw invalid(`identifiers.${name}.enabled`, `${name} must be enabled to be required or used to sign in.`)
+      throw invalid(
+        `identifiers.${name}.enabled`,
+        `${name} must be enabled to be required or used to sign in.`,
+      )
     }
   }
-  if (!ids.email_address.used_for_first_factor && !ids.phone_number.used_for_first_factor && !ids.username.used_for_first_factor) {
+  if (
+    !ids.email_address.used_for_first_factor &&
+    !ids.phone_number.used_for_first_factor &&
+    !ids.username.used_for_first_factor
+  ) {
     throw invalid('identifiers', 'At least one identifier must be usable to sign in.')
   }
   if (ids.username.min_length > ids.username.max_length) {
@@ -78,7 +96,8 @@ export function checkSettings(s: InstanceSettings) {
     if ((f === 'email_code' || f === 'email_link') && !ids.email_address.enabled) {
       throw invalid('first_factors', `${f} needs the email_address identifier enabled.`)
     }
-    if (f === 'phone_code' && !ids.phone_number.enabled) throw invalid('first_factors', 'phone_code needs the phone_number identifier enabled.')
+    if (f === 'phone_code' && !ids.phone_number.enabled)
+      throw invalid('first_factors', 'phone_code needs the phone_number identifier enabled.')
   }
   if (!s.first_factors.length) throw invalid('first_factors', 'At least one first factor must be enabled.')
   if (s.password.required && !s.first_factors.includes('password')) {
@@ -88,7 +107,10 @@ export function checkSettings(s: InstanceSettings) {
     throw invalid('second_factors', 'phone_code needs the phone_number identifier enabled.')
   }
   if (s.second_factor_required && !s.second_factors.length) {
-    throw invalid('second_factor_required', 'Requiring a second factor needs at least one second factor enabled.')
+    throw invalid(
+      'second_factor_required',
+      'Requiring a second factor needs at least one second factor enabled.',
+    )
   }
   if (s.password.min_length > s.password.max_length) {
     throw invalid('password.min_length', 'The minimum password length exceeds the maximum.')
@@ -97,10 +119,12 @@ export function checkSettings(s: InstanceSettings) {
     throw invalid('session', 'Either the maximum lifetime or the inactivity timeout must stay on.')
   }
   s.allowed_origins.forEach((o, i) => {
-    if (!isOrigin(o)) throw invalid('allowed_origins', `allowed_origins[${i}] is not an origin (scheme://host[:port]).`)
+    if (!isOrigin(o))
+      throw invalid('allowed_origins', `allowed_origins[${i}] is not an origin (scheme://host[:port]).`)
   })
   s.redirect_urls.forEach((u, i) => {
-    if (!isRedirectUrl(u)) throw invalid('redirect_urls', `redirect_urls[${i}] is not an allowed redirect URL.`)
+    if (!isRedirectUrl(u))
+      throw invalid('redirect_urls', `redirect_urls[${i}] is not an allowed redirect URL.`)
   })
 }
 
@@ -115,7 +139,12 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
   if (!Value.Check(InstanceSettings, next)) {
     const first = Value.Errors(InstanceSettings, next).First()
     const param = (first?.path ?? '').split('/').filter(Boolean).join('.') || 'body'
-    throw formError('form_param_format_invalid', param, 'is invalid', `${param} is invalid: ${first?.message ?? 'invalid value'}.`)
+    throw formError(
+      'form_param_format_invalid',
+      param,
+      'is invalid',
+      `${param} is invalid: ${first?.message ?? 'invalid value'}.`,
+    )
   }
   next.allowed_origins = next.allowed_origins.map((o) => o.replace(/\/$/, ''))
   checkSettings(next)
@@ -124,7 +153,10 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
     ctx.keys.reload()
   }
   const resource = withTx(ctx, (tx) => {
-    tx.update(environment).set({ settings: next, updatedAt: ctx.clock.now() }).where(eq(environment.id, ctx.id)).run()
+    tx.update(environment)
+      .set({ settings: next, updatedAt: ctx.clock.now() })
+      .where(eq(environment.id, ctx.id))
+      .run()
     ctx.invalidateSettings()
     // Same connection: the read sees the uncommitted update.
     const r = instanceResource(ctx)

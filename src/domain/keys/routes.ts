@@ -1,8 +1,15 @@
 import { Elysia, t } from 'elysia'
-import { withEnv } from '../../http/shared/env'
 import { JWKS_MAX_AGE_SECONDS } from '../../crypto/keys'
+import { withEnv } from '../../http/shared/env'
 
-const Jwks = t.Object({ keys: t.Array(t.Object({ kid: t.String(), kty: t.String(), alg: t.String(), use: t.String() }, { additionalProperties: true })) })
+const Jwks = t.Object({
+  keys: t.Array(
+    t.Object(
+      { kid: t.String(), kty: t.String(), alg: t.String(), use: t.String() },
+      { additionalProperties: true },
+    ),
+  ),
+})
 const headers = {
   'content-type': 'application/json',
   'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}, stale-while-revalidate=60`,

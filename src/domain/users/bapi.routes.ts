@@ -71,9 +71,13 @@ export const usersBapi = new Elysia({ name: 'bapi:users' })
     ...one,
     detail: { summary: 'Unlock a user and reset failed attempts', tags },
   })
-  .post('/v1/users/:id/verify-password', ({ env, params, body }) => users.verifyPassword(env, params.id, body.password), {
-    params: UserIdParams,
-    body: VerifyPasswordBody,
-    response: { 200: VerifiedResult },
-    detail: { summary: "Check a user's password", tags },
-  })
+  .post(
+    '/v1/users/:id/verify-password',
+    ({ env, params, body }) => users.verifyPassword(env, params.id, body.password),
+    {
+      params: UserIdParams,
+      body: VerifyPasswordBody,
+      response: { 200: VerifiedResult },
+      detail: { summary: "Check a user's password", tags },
+    },
+  )

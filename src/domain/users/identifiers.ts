@@ -1,12 +1,14 @@
 import { formError, formParamInvalid } from '../../http/shared/errors'
 import type { InstanceSettings } from '../instance/model'
 
-const EMAIL = /^[^\s@"<>()[\],;:\\]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/
+const EMAIL =
+  /^[^\s@"<>()[\],;:\\]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/
 
 /** Emails are kept lower-cased: one address, whatever its case, belongs to one user. */
 export function normalizeEmail(raw: string, param = 'email_address'): string {
   const email = raw.trim().toLowerCase()
-  if (email.length > 320 || !EMAIL.test(email)) throw formParamInvalid(param, `${raw} is not a valid email address.`)
+  if (email.length > 320 || !EMAIL.test(email))
+    throw formParamInvalid(param, `${raw} is not a valid email address.`)
   return email
 }
 
@@ -15,7 +17,8 @@ const E164 = /^\+[1-9]\d{6,14}$/
 /** Phone numbers are kept in E.164; spaces, dashes, dots and brackets are dropped. */
 export function normalizePhone(raw: string, param = 'phone_number'): string {
   const phone = raw.replace(/[\s\-().]/g, '')
-  if (!E164.test(phone)) throw formParamInvalid(param, `${raw} is not a phone number in E.164 format (+15555550100).`)
+  if (!E164.test(phone))
+    throw formParamInvalid(param, `${raw} is not a phone number in E.164 format (+15555550100).`)
   return phone
 }
 
@@ -39,7 +42,12 @@ export function normalizeUsername(raw: string, settings: InstanceSettings, param
     )
   }
   if (/^\d+$/.test(username)) {
-    throw formError('form_username_needs_non_number_char', param, 'needs a letter', 'Usernames must contain a non-number character.')
+    throw formError(
+      'form_username_needs_non_number_char',
+      param,
+      'needs a letter',
+      'Usernames must contain a non-number character.',
+    )
   }
   return username
 }

@@ -19,7 +19,8 @@ export function deepMerge(target: Metadata, patch: Metadata): Metadata {
   const out: Metadata = { ...target }
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key]
-    else if (isPlainObject(value) && isPlainObject(out[key])) out[key] = deepMerge(out[key] as Metadata, value)
+    else if (isPlainObject(value) && isPlainObject(out[key]))
+      out[key] = deepMerge(out[key] as Metadata, value)
     else if (isPlainObject(value)) out[key] = deepMerge({}, value)
     else out[key] = value
   }

@@ -117,7 +117,10 @@ export const MetadataBody = t.Object(
 )
 export type MetadataBody = Static<typeof MetadataBody>
 
-export const VerifyPasswordBody = t.Object({ password: t.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
+export const VerifyPasswordBody = t.Object(
+  { password: t.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+)
 
 export const ORDER_BY = ['created_at', 'updated_at', 'last_sign_in_at'] as const
 const StringList = t.Array(t.String({ maxLength: 320 }), { maxItems: 100 })
@@ -140,7 +143,9 @@ export const ListUsersQuery = t.Object(
   {
     ...UserFilters,
     ...PaginationQuery,
-    order_by: t.Optional(t.Union(ORDER_BY.flatMap((o) => [t.Literal(o), t.Literal(`+${o}`), t.Literal(`-${o}`)]))),
+    order_by: t.Optional(
+      t.Union(ORDER_BY.flatMap((o) => [t.Literal(o), t.Literal(`+${o}`), t.Literal(`-${o}`)])),
+    ),
   },
   { additionalProperties: false },
 )

@@ -2,13 +2,23 @@ import { formError } from '../../http/shared/errors'
 import type { InstanceSettings } from '../instance/model'
 
 /** Throws the first rule of the env's password policy that the password breaks. */
-export function checkPasswordPolicy(password: string, policy: InstanceSettings['password'], param = 'password') {
+export function checkPasswordPolicy(
+  password: string,
+  policy: InstanceSettings['password'],
+  param = 'password',
+) {
   const fail = (code: string, long: string) => formError(code, param, 'is not allowed', long)
   if (password.length < policy.min_length) {
-    throw fail('form_password_length_too_short', `Passwords must be at least ${policy.min_length} characters long.`)
+    throw fail(
+      'form_password_length_too_short',
+      `Passwords must be at least ${policy.min_length} characters long.`,
+    )
   }
   if (password.length > policy.max_length) {
-    throw fail('form_password_length_too_long', `Passwords must be at most ${policy.max_length} characters long.`)
+    throw fail(
+      'form_password_length_too_long',
+      `Passwords must be at most ${policy.max_length} characters long.`,
+    )
   }
   if (policy.require_uppercase && !/[A-Z]/.test(password)) {
     throw fail('form_password_no_uppercase', 'Passwords must contain an uppercase letter.')

@@ -64,7 +64,9 @@ export const phoneNumbers = sqliteTable(
     phoneNumber: text('phone_number').notNull().unique(),
     verified: integer('verified', { mode: 'boolean' }).notNull(),
     verificationStrategy: text('verification_strategy'),
-    reservedForSecondFactor: integer('reserved_for_second_factor', { mode: 'boolean' }).notNull().default(false),
+    reservedForSecondFactor: integer('reserved_for_second_factor', { mode: 'boolean' })
+      .notNull()
+      .default(false),
     defaultSecondFactor: integer('default_second_factor', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),

@@ -8,7 +8,8 @@ export interface UserAggregate {
   phones: PhoneNumberRow[]
 }
 
-export const isLocked = (u: UserRow, now: number) => u.lockedAt !== null && (u.lockedUntil === null || u.lockedUntil > now)
+export const isLocked = (u: UserRow, now: number) =>
+  u.lockedAt !== null && (u.lockedUntil === null || u.lockedUntil > now)
 
 export const toEmailAddressResource = (e: EmailAddressRow) => ({
   object: 'email_address' as const,
@@ -61,7 +62,8 @@ export function toUserResource(ctx: EnvContext, { user: u, emails, phones }: Use
     unsafe_metadata: u.unsafeMetadata,
     banned: u.banned,
     locked,
-    lockout_expires_in_seconds: locked && u.lockedUntil !== null ? Math.ceil((u.lockedUntil - now) / 1000) : null,
+    lockout_expires_in_seconds:
+      locked && u.lockedUntil !== null ? Math.ceil((u.lockedUntil - now) / 1000) : null,
     verification_attempts_remaining: lockout.enabled
       ? Math.max(0, lockout.max_attempts - u.failedVerificationAttempts)
       : null,

@@ -1,7 +1,14 @@
-import { and, asc, desc, eq, exists, gt, inArray, like, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import { isValidDigest } from '../../crypto/passwords'
 import { withTx } from '../../db/tx'
-import { AppError, assertThat, formError, formIdentifierExists, formParamMissing, notFound } from '../../http/shared/errors'
+import {
+  AppError,
+  assertThat,
+  formError,
+  formIdentifierExists,
+  formParamMissing,
+  notFound,
+} from '../../http/shared/errors'
 import { keysetPage, type Page } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
@@ -9,7 +16,14 @@ import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
-import type { CreateUserBody, ListUsersQuery, MetadataBody, UpdateUserBody, UserFilters, UserResource } from './model'
+import type {
+  CreateUserBody,
+  ListUsersQuery,
+  MetadataBody,
+  UpdateUserBody,
+  UserFilters,
+  UserResource,
+} from './model'
 import { checkPasswordPolicy } from './password-policy'
 import { emailAddresses, phoneNumbers, type UserRow, users } from './schema'
 import { toUserResource, type UserAggregate } from './serialize'
@@ -22,7 +36,13 @@ type Db = EnvContext['db'] | Tx
 export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
   if (!isId('user', id)) return null
   const user = ctx
-    .prepared('users.byId', (db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare())
+    .prepared('users.byId', (db) =>
+      db
+        .select()
+        .from(users)
+        .where(eq(users.id, sql.placeholder('id')))
+        .prepare(),
+    )
     .get({ id })
   if (!user) return null
   const emails = ctx
@@ -53,8 +73,18 @@ function loadUser(db: Db, id: string): UserAggregate | null {
   if (!user) return null
   return {
     user,
-    emails: db.select().from(emailAddresses).where(eq(emailAddresses.userId, id)).orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id)).all(),
-    phones: db.select().from(phoneNumbers).where(eq(phoneNumbers.userId, id)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)).all(),
+    emails: db
+      .select()
+      .from(emailAddresses)
+      .where(eq(emailAddresses.userId, id))
+      .orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id))
+      .all(),
+    phones: db
+      .select()
+      .from(phoneNumbers)
+      .where(eq(phoneNumbers.userId, id))
+      .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
+      .all(),
   }
 }
 
@@ -68,13 +98,23 @@ function filterConditions(f: UserFilters): SQL | undefined {
   const conds: Array<SQL | undefined> = []
   if (f.email_address?.length) {
     const list = f.email_address.map((e) => e.trim().toLowerCase())
-    conds.push(exists(sqlSelectEmails(list)))
+    conds.push(
+      sql`exists (select 1 from ${emailAddresses} where ${emailAddresses.userId} = ${users.id} and ${inArray(emailAddresses.emailAddress, list)})`,
+    )
   }
   if (f.phone_number?.length) {
     const list = f.phone_number.map((p) => p.replace(/[\s\-().]/g, ''))
-    conds.push(sql`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${inArray(phoneNumbers.phoneNumber, list)})`)
+    conds.push(
+      sql`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${inArray(phoneNumbers.phoneNumber, list)})`,
+    )
   }
-  if (f.username?.length) conds.push(inArray(users.username, f.username.map((u) => u.trim().toLowerCase())))
+  if (f.username?.length)
+    conds.push(
+      inArray(
+        users.username,
+        f.username.map((u) => u.trim().toLowerCase()),
+      ),
+    )
   if (f.external_id?.length) conds.push(inArray(users.externalId, f.external_id))
   if (f.user_id?.length) conds.push(inArray(users.id, f.user_id))
   if (f.created_at_before !== undefined) conds.push(lt(users.createdAt, f.created_at_before))
@@ -95,10 +135,6 @@ function filterConditions(f: UserFilters): SQL | undefined {
     )
   }
   return and(...conds)
-}
-
-function sqlSelectEmails(list: string[]) {
-  return sql`select 1 from ${emailAddresses} where ${emailAddresses.userId} = ${users.id} and ${inArray(emailAddresses.emailAddress, list)}`
 }
 
 const ORDER_COLUMNS = {
@@ -135,8 +171,22 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
     },
   })
   const ids = page.rows.map((u) => u.id)
-  const emails = ids.length ? ctx.db.select().from(emailAddresses).where(inArray(emailAddresses.userId, ids)).orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id)).all() : []
-  const phones = ids.length ? ctx.db.select().from(phoneNumbers).where(inArray(phoneNumbers.userId, ids)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)).all() : []
+  const emails = ids.length
+    ? ctx.db
+        .select()
+        .from(emailAddresses)
+        .where(inArray(emailAddresses.userId, ids))
+        .orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id))
+        .all()
+    : []
+  const phones = ids.length
+    ? ctx.db
+        .select()
+        .from(phoneNumbers)
+        .where(inArray(phoneNumbers.userId, ids))
+        .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
+        .all()
+    : []
   const data = page.rows.map((user) =>
     toUserResource(ctx, {
       user,
@@ -145,7 +195,11 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
     }),
   )
   const total = q.include_total_count ? countUsers(ctx, q).total_count : undefined
-  return { data, ...(total !== undefined ? { total_count: total } : {}), meta: { next_cursor: page.next_cursor } }
+  return {
+    data,
+    ...(total !== undefined ? { total_count: total } : {}),
+    meta: { next_cursor: page.next_cursor },
+  }
 }
 
 export function countUsers(ctx: EnvContext, f: UserFilters) {
@@ -156,11 +210,17 @@ export function countUsers(ctx: EnvContext, f: UserFilters) {
 // ---- writes ------------------------------------------------------------------------------
 
 function assertEmailFree(tx: Db, email: string, exceptUser?: string) {
-  const row = tx.select({ userId: emailAddresses.userId }).from(emailAddresses).where(eq(emailAddresses.emailAddress, email)).get()
+  const row = tx
+    .select({ userId: emailAddresses.userId })
+    .from(emailAddresses)
+    .where(eq(emailAddresses.emailAddress, email))
+    .get()
   if (row && row.userId !== exceptUser) throw formIdentifierExists('email_address')
 }
 function assertPhoneFree(tx: Db, phone: string) {
-  if (tx.select({ id: phoneNumbers.id }).from(phoneNumbers).where(eq(phoneNumbers.phoneNumber, phone)).get()) {
+  if (
+    tx.select({ id: phoneNumbers.id }).from(phoneNumbers).where(eq(phoneNumbers.phoneNumber, phone)).get()
+  ) {
     throw formIdentifierExists('phone_number')
   }
 }
@@ -191,15 +251,30 @@ function disabledIdentifier(param: string) {
 /** Hashing happens here, before any transaction: argon2id takes ~100 ms. */
 async function passwordDigestFor(
   ctx: EnvContext,
-  input: { password?: string; password_digest?: string; password_hasher?: string; skip_password_checks?: boolean },
+  input: {
+    password?: string
+    password_digest?: string
+    password_hasher?: string
+    skip_password_checks?: boolean
+  },
 ): Promise<string | null> {
   if (input.password !== undefined && input.password_digest !== undefined) {
-    throw formError('form_param_value_invalid', 'password_digest', 'conflicts with password', 'Send either password or password_digest, not both.')
+    throw formError(
+      'form_param_value_invalid',
+      'password_digest',
+      'conflicts with password',
+      'Send either password or password_digest, not both.',
+    )
   }
   if (input.password_digest !== undefined) {
     if (!input.password_hasher) throw formParamMissing('password_hasher')
     if (!isValidDigest(input.password_hasher as never, input.password_digest)) {
-      throw formError('form_param_format_invalid', 'password_digest', 'is invalid', `password_digest is not a valid ${input.password_hasher} digest.`)
+      throw formError(
+        'form_param_format_invalid',
+        'password_digest',
+        'is invalid',
+        `password_digest is not a valid ${input.password_hasher} digest.`,
+      )
     }
     return input.password_digest
   }
@@ -223,13 +298,20 @@ export async function createUser(ctx: EnvContext, input: CreateUserBody): Promis
   if (ids.phone_number.required && !phones.length) throw formParamMissing('phone_number')
   if (ids.username.required && username === null) throw formParamMissing('username')
   if (!emails.length && !phones.length && username === null && input.external_id === undefined) {
-    throw formError('form_param_missing', 'email_address', 'is missing', 'A user needs an email address, phone number, username or external_id.')
+    throw formError(
+      'form_param_missing',
+      'email_address',
+      'is missing',
+      'A user needs an email address, phone number, username or external_id.',
+    )
   }
   noDuplicates('email_address', emails)
   noDuplicates('phone_number', phones)
-  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const)
+    if (input[m]) checkMetadata(m, input[m])
   const digest = await passwordDigestFor(ctx, input)
-  if (digest === null && settings.password.required && !input.skip_password_requirement) throw formParamMissing('password')
+  if (digest === null && settings.password.required && !input.skip_password_requirement)
+    throw formParamMissing('password')
 
   const now = ctx.clock.now()
   const userId = newId('user')
@@ -288,14 +370,21 @@ export async function createUser(ctx: EnvContext, input: CreateUserBody): Promis
  * Applies `change` to an existing user inside one transaction, bumps updated_at and emits
  * user.updated with the result.
  */
-function changeUser(ctx: EnvContext, id: string, change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>): UserResource {
+function changeUser(
+  ctx: EnvContext,
+  id: string,
+  change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>,
+): UserResource {
   if (!isId('user', id)) throw notFound('user')
   const now = ctx.clock.now()
   return withTx(ctx, (tx) => {
     const agg = loadUser(tx, id)
     assertThat(agg, () => notFound('user'))
     const set = change(tx, agg, now)
-    tx.update(users).set({ ...set, updatedAt: now }).where(eq(users.id, id)).run()
+    tx.update(users)
+      .set({ ...set, updatedAt: now })
+      .where(eq(users.id, id))
+      .run()
     const resource = toUserResource(ctx, loadUser(tx, id)!)
     emit(tx, ctx, 'user.updated', resource)
     return resource
@@ -306,12 +395,22 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
   const settings = ctx.settings()
   if (!findUser(ctx, id)) throw notFound('user')
   const username =
-    input.username === undefined ? undefined : input.username === null ? null : normalizeUsername(input.username, settings)
+    input.username === undefined
+      ? undefined
+      : input.username === null
+        ? null
+        : normalizeUsername(input.username, settings)
   if (username && !settings.identifiers.username.enabled) throw disabledIdentifier('username')
   if (username === null && settings.identifiers.username.required) {
-    throw formError('form_param_nil', 'username', 'cannot be removed', 'username is required on this instance.')
+    throw formError(
+      'form_param_nil',
+      'username',
+      'cannot be removed',
+      'username is required on this instance.',
+    )
   }
-  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  for (const m of ['public_metadata', 'private_metadata', 'unsafe_metadata'] as const)
+    if (input[m]) checkMetadata(m, input[m])
   const digest = input.password !== undefined ? await passwordDigestFor(ctx, input) : undefined
 
   return changeUser(ctx, id, (tx, { user, emails, phones }, now) => {
@@ -332,15 +431,25 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
     }
     if (input.primary_email_address_id !== undefined) {
       const email = emails.find((e) => e.id === input.primary_email_address_id)
-      if (!email || !email.verified) {
-        throw formError('form_param_value_invalid', 'primary_email_address_id', 'is invalid', 'The primary email address must be a verified address of this user.')
+      if (!email?.verified) {
+        throw formError(
+          'form_param_value_invalid',
+          'primary_email_address_id',
+          'is invalid',
+          'The primary email address must be a verified address of this user.',
+        )
       }
       set.primaryEmailAddressId = email.id
     }
     if (input.primary_phone_number_id !== undefined) {
       const phone = phones.find((p) => p.id === input.primary_phone_number_id)
-      if (!phone || !phone.verified) {
-        throw formError('form_param_value_invalid', 'primary_phone_number_id', 'is invalid', 'The primary phone number must be a verified number of this user.')
+      if (!phone?.verified) {
+        throw formError(
+          'form_param_value_invalid',
+          'primary_phone_number_id',
+          'is invalid',
+          'The primary phone number must be a verified number of this user.',
+        )
       }
       set.primaryPhoneNumberId = phone.id
     }
@@ -355,9 +464,21 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
 export function mergeUserMetadata(ctx: EnvContext, id: string, input: MetadataBody): UserResource {
   return changeUser(ctx, id, (_tx, { user }) => {
     const set: Partial<UserRow> = {}
-    if (input.public_metadata) set.publicMetadata = checkMetadata('public_metadata', deepMerge(user.publicMetadata, input.public_metadata))
-    if (input.private_metadata) set.privateMetadata = checkMetadata('private_metadata', deepMerge(user.privateMetadata, input.private_metadata))
-    if (input.unsafe_metadata) set.unsafeMetadata = checkMetadata('unsafe_metadata', deepMerge(user.unsafeMetadata, input.unsafe_metadata))
+    if (input.public_metadata)
+      set.publicMetadata = checkMetadata(
+        'public_metadata',
+        deepMerge(user.publicMetadata, input.public_metadata),
+      )
+    if (input.private_metadata)
+      set.privateMetadata = checkMetadata(
+        'private_metadata',
+        deepMerge(user.privateMetadata, input.private_metadata),
+      )
+    if (input.unsafe_metadata)
+      set.unsafeMetadata = checkMetadata(
+        'unsafe_metadata',
+        deepMerge(user.unsafeMetadata, input.unsafe_metadata),
+      )
     return set
   })
 }
@@ -365,7 +486,11 @@ export function mergeUserMetadata(ctx: EnvContext, id: string, input: MetadataBo
 export function deleteUser(ctx: EnvContext, id: string) {
   if (!isId('user', id)) throw notFound('user')
   return withTx(ctx, (tx) => {
-    const user = tx.select({ id: users.id, externalId: users.externalId }).from(users).where(eq(users.id, id)).get()
+    const user = tx
+      .select({ id: users.id, externalId: users.externalId })
+      .from(users)
+      .where(eq(users.id, id))
+      .get()
     assertThat(user, () => notFound('user'))
     tx.delete(users).where(eq(users.id, id)).run()
     const deleted = { object: 'user' as const, id, deleted: true as const }
@@ -392,7 +517,9 @@ export async function verifyPassword(ctx: EnvContext, id: string, password: stri
   assertThat(found, () => notFound('user'))
   const digest = found.user.passwordDigest
   if (!digest) {
-    throw new AppError(400, [{ code: 'no_password_set', message: 'no password set', long_message: 'This user has no password.' }])
+    throw new AppError(400, [
+      { code: 'no_password_set', message: 'no password set', long_message: 'This user has no password.' },
+    ])
   }
   if (!(await ctx.passwords.verify(password, digest))) {
     throw formError('incorrect_password', 'password', 'is incorrect', 'The password is incorrect.')

@@ -7,7 +7,7 @@ import { clerkPresenter } from '../shared/presenter'
 
 /** Backend API: composition only. The dispatcher has already authenticated the secret key. */
 export const createBapi = () =>
-  new Elysia({ name: 'surface:bapi' })
+  new Elysia({ name: 'surface:bapi', normalize: false })
     .use(clerkPresenter())
     .use(usersBapi)
     .use(instanceBapi)

@@ -1,5 +1,11 @@
 type Doc = { info: { title: string; description: string }; paths: Record<string, Record<string, Operation>> }
-type Operation = { summary?: string; tags?: string[]; parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: { content: Record<string, { schema: unknown }> }; responses?: Record<string, { content?: Record<string, { schema: unknown }> }> }
+type Operation = {
+  summary?: string
+  tags?: string[]
+  parameters?: Array<{ name: string; in: string; required: boolean }>
+  requestBody?: { content: Record<string, { schema: unknown }> }
+  responses?: Record<string, { content?: Record<string, { schema: unknown }> }>
+}
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -7,7 +13,9 @@ function section(doc: Doc, anchor: string) {
   const rows: string[] = []
   for (const [path, ops] of Object.entries(doc.paths).sort(([a], [b]) => a.localeCompare(b))) {
     for (const [method, op] of Object.entries(ops)) {
-      const params = (op.parameters ?? []).map((p) => `<code>${esc(p.name)}</code> <small>${p.in}${p.required ? ', required' : ''}</small>`).join(', ')
+      const params = (op.parameters ?? [])
+        .map((p) => `<code>${esc(p.name)}</code> <small>${p.in}${p.required ? ', required' : ''}</small>`)
+        .join(', ')
       const body = op.requestBody?.content['application/json']?.schema
       const ok = op.responses?.['200']?.content?.['application/json']?.schema
       rows.push(`<details id="${anchor}-${esc(method)}-${esc(path)}"><summary><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code> — ${esc(op.summary ?? '')}</summary>

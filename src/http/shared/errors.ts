@@ -45,7 +45,9 @@ export const environmentNotFound = () =>
   ])
 
 export const authenticationInvalid = (long = 'The secret key is missing, malformed or revoked.') =>
-  new AppError(401, [{ code: 'authentication_invalid', message: 'invalid authentication', long_message: long }])
+  new AppError(401, [
+    { code: 'authentication_invalid', message: 'invalid authentication', long_message: long },
+  ])
 
 export const malformedRequest = (long = 'The request body could not be parsed.') =>
   new AppError(400, [{ code: 'malformed_request', message: 'malformed request', long_message: long }])

@@ -38,6 +38,9 @@ export function keysetPage<Row extends { id: string }>(opts: {
   const last = rows.at(-1)
   return {
     rows,
-    next_cursor: got.length > opts.limit && last ? encodeCursor({ order: opts.order, key: [opts.sortValue(last), last.id] }) : null,
+    next_cursor:
+      got.length > opts.limit && last
+        ? encodeCursor({ order: opts.order, key: [opts.sortValue(last), last.id] })
+        : null,
   }
 }

@@ -26,7 +26,12 @@ export function validationItems(error: ValidationError): ErrorItem[] {
     if (seen.has(param)) continue
     seen.add(param)
     if (issue.type === ValueErrorType.ObjectRequiredProperty) {
-      items.push({ code: 'form_param_missing', message: 'is missing', long_message: `${param} is required.`, meta: { param_name: param } })
+      items.push({
+        code: 'form_param_missing',
+        message: 'is missing',
+        long_message: `${param} is required.`,
+        meta: { param_name: param },
+      })
     } else if (issue.type === ValueErrorType.ObjectAdditionalProperties) {
       items.push({
         code: 'form_param_unknown',
@@ -44,7 +49,9 @@ export function validationItems(error: ValidationError): ErrorItem[] {
       })
     }
   }
-  return items.length ? items : [{ code: 'form_param_format_invalid', message: 'is invalid', long_message: 'The request is invalid.' }]
+  return items.length
+    ? items
+    : [{ code: 'form_param_format_invalid', message: 'is invalid', long_message: 'The request is invalid.' }]
 }
 
 /**
@@ -52,9 +59,7 @@ export function validationItems(error: ValidationError): ErrorItem[] {
  * so it handles every error of the routes that follow, parse and not-found included.
  */
 export const clerkPresenter = () =>
-  new Elysia().onError(
-  { as: 'global' },
-  ({ error, code, request, set }) => {
+  new Elysia().onError({ as: 'global' }, ({ error, code, request, set }) => {
     const state = requestState(request)
     const traceId = state?.traceId ?? ''
     const reply = (err: AppError) => {
@@ -77,5 +82,10 @@ export const clerkPresenter = () =>
     state?.log.error({ err: error }, 'unhandled error')
     set.status = 500
     return envelope([internalError()], traceId)
-  },
-)
+  })
+
+/*
+ * Surfaces run with `normalize: false`: Elysia would otherwise strip unknown body parameters
+ * silently, and a typo (`first_nme`) must be a 422 form_param_unknown instead. Serializers
+ * build every response object field by field, so nothing unlisted can reach the wire.
+ */
