@@ -22,6 +22,62 @@ export const REDACT_PATHS = [
   '*.private_jwk',
 ]
 
+export interface AccessLine {
+  trace_id: string
+  method: string
+  path: string
+  status: number
+  ms: number
+  surface: string | undefined
+  env_id: string | undefined
+  ip: string | null
+}
+
+/**
+ * One line per request, in pino's NDJSON shape on the same stream. It bypasses pino because
+ * redaction made each line cost ~13 µs, more than serving a JWKS; its fields are fixed and carry
+ * no secrets by construction (the path, never the query string).
+ */
+export type AccessLog = (line: AccessLine) => void
+
+export interface Logging {
+  log: Logger
+  access: AccessLog
+}
+
+/**
+ * stdout through Bun's buffered file sink, flushed every 100 ms and on exit: a write costs well
+ * under a microsecond (pino's sonic-boom took ~4). Lines from a crash's last 100 ms may be lost,
+ * as with any asynchronous logger.
+ */
+export function stdoutDestination(): pino.DestinationStream & { flush(): void } {
+  const sink = Bun.stdout.writer({ highWaterMark: 64 * 1024 })
+  const timer = setInterval(() => sink.flush(), 100)
+  timer.unref()
+  process.once('exit', () => sink.flush())
+  return {
+    write: (line: string) => {
+      sink.write(line)
+    },
+    flush: () => {
+      sink.flush()
+    },
+  }
+}
+
+export function createLogging(level: string, destination?: pino.DestinationStream): Logging {
+  const dest = destination ?? stdoutDestination()
+  const log = createLogger(level, dest)
+  const on = log.isLevelEnabled('info')
+  return {
+    log,
+    access: on
+      ? (line) =>
+          dest.write(`{"level":30,"time":${Date.now()},"msg":"request",${JSON.stringify(line).slice(1)}\n`)
+      : () => {},
+  }
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -30,8 +86,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.epochTime,
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? stdoutDestination(),
   )
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' })
+export const silentAccess: AccessLog = () => {}

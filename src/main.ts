@@ -3,7 +3,7 @@ import { type Args, parseArgs } from './cli/args'
 import { envCommand, keysCommand, type Output, secretKeysCommand } from './cli/commands'
 import { loadConfig } from './config'
 import { environmentInfo } from './domain/environment/service'
-import { createLogger, silentLogger } from './log'
+import { createLogging, silentAccess, silentLogger } from './log'
 import { createRuntime, type Runtime } from './runtime'
 import { createEnvironment, EnvironmentError, syncRegistry } from './tenancy/environments'
 
@@ -98,8 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2
   }
   const config = loadConfig(process.env, args.has('data') ? { dataDir: args.get('data')! } : {})
-  const log = command === 'serve' ? createLogger(config.logLevel) : silentLogger
-  const rt = createRuntime(config, { log })
+  const logging =
+    command === 'serve' ? createLogging(config.logLevel) : { log: silentLogger, access: silentAccess }
+  const rt = createRuntime(config, logging)
   const out = output(args.has('json'))
   try {
     switch (command) {

@@ -4,7 +4,7 @@ import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
 import { ENV_JOBS } from './jobs/prune-keys'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
-import type { Logger } from './log'
+import { type AccessLog, type Logger, silentAccess } from './log'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
 import { createEnvPool, type EnvPool } from './tenancy/pool'
@@ -26,7 +26,7 @@ export interface Runtime {
 
 export function createRuntime(
   config: Config,
-  opts: { log: Logger; clock?: Clock; passwords?: PasswordHasher },
+  opts: { log: Logger; access?: AccessLog; clock?: Clock; passwords?: PasswordHasher },
 ): Runtime {
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
@@ -39,7 +39,14 @@ export function createRuntime(
     passwords,
     maxOpen: config.maxOpenEnvs,
   })
-  const server = createServer({ registry, pool, clock, log: opts.log, maxBodyBytes: config.maxBodyBytes })
+  const server = createServer({
+    registry,
+    pool,
+    clock,
+    log: opts.log,
+    access: opts.access ?? silentAccess,
+    maxBodyBytes: config.maxBodyBytes,
+  })
   const scheduler = createScheduler({
     jobs: ENV_JOBS,
     pool,

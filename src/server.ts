@@ -10,7 +10,7 @@ import { authenticationInvalid, environmentNotFound, routeNotFound } from './htt
 import { type RequestState, type Surface, setRequestState } from './http/shared/request-state'
 import { createWellKnown } from './http/wellknown'
 import type { Clock } from './lib/clock'
-import type { Logger } from './log'
+import type { AccessLog, Logger } from './log'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
 
@@ -19,6 +19,7 @@ export interface ServerDeps {
   pool: EnvPool
   clock: Clock
   log: Logger
+  access: AccessLog
   maxBodyBytes: number
 }
 
@@ -118,18 +119,16 @@ export function createServer(deps: ServerDeps): Server {
         }
       }
       response.headers.set('x-trace-id', state.traceId)
-      if (deps.log.isLevelEnabled('info')) {
-        deps.log.info({
-          trace_id: state.traceId,
-          method: state.method,
-          path: state.path,
-          status: response.status,
-          ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
-          surface: state.surface,
-          env_id: state.lease?.ctx.id,
-          ip,
-        })
-      }
+      deps.access({
+        trace_id: state.traceId,
+        method: state.method,
+        path: state.path,
+        status: response.status,
+        ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
+        surface: state.surface,
+        env_id: state.lease?.ctx.id,
+        ip,
+      })
       return response
     },
     idle: () =>

@@ -43,7 +43,7 @@ CREATE TABLE `email_addresses` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `email_addresses_email_address_unique` ON `email_addresses` (`email_address`);--> statement-breakpoint
-CREATE INDEX `email_addresses_user` ON `email_addresses` (`user_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `email_addresses_user` ON `email_addresses` (`user_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE TABLE `phone_numbers` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -58,7 +58,7 @@ CREATE TABLE `phone_numbers` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `phone_numbers_phone_number_unique` ON `phone_numbers` (`phone_number`);--> statement-breakpoint
-CREATE INDEX `phone_numbers_user` ON `phone_numbers` (`user_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `phone_numbers_user` ON `phone_numbers` (`user_id`,`created_at`,`id`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`id` text PRIMARY KEY NOT NULL,
 	`external_id` text,

@@ -26,8 +26,12 @@ export interface EnvContext {
   readonly passwords: PasswordHasher
   /** The env's auth configuration, cached until this or another process writes it. */
   settings(): InstanceSettings
-  /** Forget cached settings after writing them. */
-  invalidateSettings(): void
+  /**
+   * A value cached on this handle until another process commits to the env file (seen within
+   * CROSS_PROCESS_STALENESS_MS) or this process calls invalidate() after its own write.
+   */
+  cached<T>(name: string, load: () => T): T
+  invalidate(): void
   /**
    * A statement prepared once per handle. Hot paths use this: a drizzle query built per call
    * costs several times a prepared one.

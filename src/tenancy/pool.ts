@@ -6,6 +6,7 @@ import type { InstanceSettings } from '../domain/instance/model'
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
+import { dataVersionWatcher } from './data-version'
 import { type EnvDb, openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
 
@@ -57,9 +58,15 @@ function createContext(
 ): EnvContext {
   const statements = new Map<string, unknown>()
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
-  const dataVersion = p.client.query<{ data_version: number }, []>('PRAGMA data_version')
-  let settings: InstanceSettings | null = null
-  let settingsVersion = -1
+  const watcher = dataVersionWatcher(p.client)
+  const caches = new Map<string, unknown>()
+  const cached = <T>(name: string, load: () => T): T => {
+    if (watcher.changed()) caches.clear()
+    if (caches.has(name)) return caches.get(name) as T
+    const value = load()
+    caches.set(name, value)
+    return value
+  }
   return {
     id: p.id,
     type: p.type,
@@ -71,20 +78,14 @@ function createContext(
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
-    settings() {
-      // data_version moves when another connection (the CLI) commits to this file.
-      const v = dataVersion.get()?.data_version ?? 0
-      if (!settings || v !== settingsVersion) {
+    settings: () =>
+      cached('settings', () => {
         const row = readSettings.get()
         if (!row) throw new Error(`env ${p.id} has no settings`)
-        settings = JSON.parse(row.settings) as InstanceSettings
-        settingsVersion = v
-      }
-      return settings
-    },
-    invalidateSettings() {
-      settings = null
-    },
+        return JSON.parse(row.settings) as InstanceSettings
+      }),
+    cached,
+    invalidate: () => caches.clear(),
     prepared<T>(name: string, build: (db: EnvDb) => T): T {
       let stmt = statements.get(name) as T | undefined
       if (stmt === undefined) {

@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { isId } from '../lib/ids'
+import { dataVersionWatcher } from './data-version'
 import { openRegistryDatabase } from './open'
 import { envDbFile, registryFile } from './paths'
 
@@ -41,17 +42,14 @@ export function openRegistry(dataDir: string): Registry {
 function createRegistry(client: Database): Registry {
   const byHost = client.query<{ env_id: string }, [string]>('SELECT env_id FROM hosts WHERE host = ?')
   const byKey = client.query<{ env_id: string }, [string]>('SELECT env_id FROM secret_keys WHERE hash = ?')
-  const dataVersion = client.query<{ data_version: number }, []>('PRAGMA data_version')
-  // Positive and negative answers are cached; data_version changes whenever another process
-  // (the CLI) commits to the registry, which empties both caches.
-  let version = -1
+  // Positive and negative answers are cached; a commit by another process (the CLI) empties
+  // both caches within CROSS_PROCESS_STALENESS_MS.
+  const watcher = dataVersionWatcher(client)
   const hits = new Map<string, string>()
   const misses = new Map<string, number>()
 
   function cached(key: string, load: () => string | null): string | null {
-    const v = dataVersion.get()?.data_version ?? 0
-    if (v !== version) {
-      version = v
+    if (watcher.changed()) {
       hits.clear()
       misses.clear()
     }

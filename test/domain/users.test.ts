@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { findUser, loadUser } from '../../src/domain/users/service'
 import { body, createHarness, type Harness } from '../helpers/harness'
 
 let h: Harness
@@ -479,5 +480,23 @@ describe('POST /v1/users/{id}/verify-password', () => {
     expect(none.status).toBe(400)
     expect((await body(none)).errors[0].code).toBe('no_password_set')
     expect((await h.bapi('POST', `/v1/users/${u.id}/verify-password`, {})).status).toBe(422)
+  })
+})
+
+describe('the hot user read', () => {
+  it('findUser (raw statement) returns exactly what loadUser (drizzle) does', async () => {
+    const u = await createUser({
+      email_address: [`hot${++seq}@example.com`, `hot${seq}b@example.com`],
+      phone_number: ['+14155550142', '+14155550143'],
+      username: `hot_${seq}`,
+      first_name: 'Hot',
+      public_metadata: { nested: { a: [1, 2] } },
+      private_metadata: { p: true },
+    })
+    await h.bapi('POST', `/v1/users/${u.id}/lock`)
+    const [fast, slow] = h.ctx((ctx) => [findUser(ctx, u.id), loadUser(ctx.db, u.id)])
+    expect(fast).toEqual(slow)
+    expect(fast?.emails).toHaveLength(2)
+    expect(fast?.phones).toHaveLength(2)
   })
 })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { sha256Hex } from '../../src/crypto/secrets'
 import { silentLogger } from '../../src/log'
+import { CROSS_PROCESS_STALENESS_MS } from '../../src/tenancy/data-version'
 import {
   createEnvironment,
   deleteEnvironment,
@@ -42,8 +43,11 @@ describe('registry', () => {
       { dataDir: h.dir, registry: cli, pool, clock: h.clock },
       { name: 'Late', hosts: ['late.example.test'] },
     )
+    // Within the cross-process staleness bound the cached miss may still answer.
+    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
     expect(h.rt.registry.envForHost('late.example.test')).toBe(env.id)
     deleteEnvironment({ dataDir: h.dir, registry: cli, pool, clock: h.clock }, env.id)
+    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
     expect(h.rt.registry.envForHost('late.example.test')).toBeNull()
     pool.closeAll()
     cli.close()

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { newId } from '../../lib/ids'
 import type { EnvContext, EnvType } from '../../tenancy/context'
@@ -68,6 +68,7 @@ export function createSecretKey(ctx: EnvContext): SecretKeyInfo & { secret_key: 
     revokedAt: null,
   }
   ctx.db.insert(secretKeys).values(row).run()
+  ctx.invalidate()
   return { ...toInfo(row), secret_key: secret }
 }
 
@@ -80,6 +81,7 @@ export function revokeSecretKey(ctx: EnvContext, id: string): SecretKeyInfo | nu
   if (row.revokedAt === null) {
     row.revokedAt = ctx.clock.now()
     ctx.db.update(secretKeys).set({ revokedAt: row.revokedAt }).where(eq(secretKeys.id, id)).run()
+    ctx.invalidate()
   }
   return toInfo(row)
 }
@@ -98,14 +100,10 @@ export const activeKeyHashes = (ctx: EnvContext) =>
  */
 export function verifySecretKey(ctx: EnvContext, secret: string, hash: string): boolean {
   if (!secret.startsWith(secretKeyPrefix(ctx.type))) return false
-  const row = ctx
-    .prepared('secretKeys.byHash', (db) =>
-      db
-        .select({ hash: secretKeys.hash, revokedAt: secretKeys.revokedAt })
-        .from(secretKeys)
-        .where(eq(secretKeys.hash, sql.placeholder('hash')))
-        .prepare(),
-    )
-    .get({ hash })
-  return !!row && row.revokedAt === null && constantTimeEqual(row.hash, hash)
+  // Every BAPI request lands here, so the active hashes are cached on the handle (revocation
+  // from the CLI is seen within CROSS_PROCESS_STALENESS_MS).
+  const active = ctx.cached('secretKeys.active', () => activeKeyHashes(ctx))
+  let ok = false
+  for (const candidate of active) ok = constantTimeEqual(candidate, hash) || ok
+  return ok
 }

@@ -1,12 +1,10 @@
-import { Elysia } from 'elysia'
-import { withEnv } from '../../http/shared/env'
+import { capabilityRoutes } from '../../http/shared/routes'
 import { InstanceResource, InstanceSettingsPatch } from './model'
 import { instanceResource, type SettingsPatch, updateInstance } from './service'
 
 const tags = ['Instance']
 
-export const instanceBapi = new Elysia({ name: 'bapi:instance' })
-  .use(withEnv)
+export const instanceBapi = capabilityRoutes('bapi:instance')
   .get('/v1/instance', ({ env }) => instanceResource(env), {
     response: { 200: InstanceResource },
     detail: { summary: "Get the environment's auth configuration", tags },

@@ -157,12 +157,12 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
       .set({ settings: next, updatedAt: ctx.clock.now() })
       .where(eq(environment.id, ctx.id))
       .run()
-    ctx.invalidateSettings()
+    ctx.invalidate()
     // Same connection: the read sees the uncommitted update.
     const r = instanceResource(ctx)
     emit(tx, ctx, 'instance.updated', r)
     return r
   })
-  ctx.invalidateSettings()
+  ctx.invalidate()
   return resource
 }

@@ -1,6 +1,6 @@
-import { Elysia, t } from 'elysia'
+import { t } from 'elysia'
 import { JWKS_MAX_AGE_SECONDS } from '../../crypto/keys'
-import { withEnv } from '../../http/shared/env'
+import { capabilityRoutes } from '../../http/shared/routes'
 
 const Jwks = t.Object({
   keys: t.Array(
@@ -23,16 +23,16 @@ const headers = {
 const jwksResponse = (env: { keys: { jwksJson(now: number): string }; clock: { now(): number } }) =>
   new Response(env.keys.jwksJson(env.clock.now()), { headers })
 
-export const jwksBapi = new Elysia({ name: 'bapi:jwks' })
-  .use(withEnv)
-  .get('/v1/jwks', ({ env }) => jwksResponse(env), {
-    response: { 200: Jwks },
-    detail: { summary: "The environment's public signing keys", tags: ['JWKS'] },
-  })
+export const jwksBapi = capabilityRoutes('bapi:jwks').get('/v1/jwks', ({ env }) => jwksResponse(env), {
+  response: { 200: Jwks },
+  detail: { summary: "The environment's public signing keys", tags: ['JWKS'] },
+})
 
-export const jwksWellKnown = new Elysia({ name: 'wellknown:jwks' })
-  .use(withEnv)
-  .get('/.well-known/jwks.json', ({ env }) => jwksResponse(env), {
+export const jwksWellKnown = capabilityRoutes('wellknown:jwks').get(
+  '/.well-known/jwks.json',
+  ({ env }) => jwksResponse(env),
+  {
     response: { 200: Jwks },
     detail: { summary: 'Public signing keys (JWKS) of the environment on this host', tags: ['JWKS'] },
-  })
+  },
+)

@@ -1,6 +1,5 @@
-import { Elysia } from 'elysia'
-import { withEnv } from '../../http/shared/env'
 import { Paginated } from '../../http/shared/pagination'
+import { capabilityRoutes } from '../../http/shared/routes'
 import {
   CountUsersQuery,
   CreateUserBody,
@@ -19,8 +18,7 @@ import * as users from './service'
 const tags = ['Users']
 const one = { params: UserIdParams, response: { 200: UserResource } }
 
-export const usersBapi = new Elysia({ name: 'bapi:users' })
-  .use(withEnv)
+export const usersBapi = capabilityRoutes('bapi:users')
   .get('/v1/users', ({ env, query }) => users.listUsers(env, query), {
     query: ListUsersQuery,
     response: { 200: Paginated(UserResource) },

@@ -51,7 +51,7 @@ export const emailAddresses = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('email_addresses_user').on(t.userId, t.createdAt)],
+  (t) => [index('email_addresses_user').on(t.userId, t.createdAt, t.id)],
 )
 
 export const phoneNumbers = sqliteTable(
@@ -71,7 +71,7 @@ export const phoneNumbers = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('phone_numbers_user').on(t.userId, t.createdAt)],
+  (t) => [index('phone_numbers_user').on(t.userId, t.createdAt, t.id)],
 )
 
 export type UserRow = typeof users.$inferSelect

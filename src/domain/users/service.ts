@@ -32,43 +32,108 @@ type Db = EnvContext['db'] | Tx
 
 // ---- reads -------------------------------------------------------------------------------
 
-/** The hot read: three statements prepared once per env handle. */
+interface UserAggregateRow {
+  id: string
+  external_id: string | null
+  username: string | null
+  first_name: string | null
+  last_name: string | null
+  image_url: string | null
+  password_digest: string | null
+  password_updated_at: number | null
+  public_metadata: string
+  private_metadata: string
+  unsafe_metadata: string
+  primary_email_address_id: string | null
+  primary_phone_number_id: string | null
+  banned: number
+  locked_at: number | null
+  locked_until: number | null
+  failed_verification_attempts: number
+  last_sign_in_at: number
+  last_active_at: number | null
+  created_at: number
+  updated_at: number
+  emails: string
+  phones: string
+}
+type EmailTuple = [string, string, number, string | null, number, number]
+type PhoneTuple = [string, string, number, string | null, number, number, number, number]
+
+/**
+ * The hot read (every BAPI user fetch, every session token with user claims): one bun:sqlite
+ * statement prepared once per env handle, with the identifiers as JSON arrays from correlated
+ * subqueries. It bypasses drizzle's row mapping, which cost more than the query itself
+ * (bench/README.md); `loadUser` below is the drizzle twin used inside transactions, and the
+ * users tests compare the two.
+ */
 export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
   if (!isId('user', id)) return null
-  const user = ctx
-    .prepared('users.byId', (db) =>
-      db
-        .select()
-        .from(users)
-        .where(eq(users.id, sql.placeholder('id')))
-        .prepare(),
+  const row = ctx
+    .prepared('users.aggregate', () =>
+      ctx.client.query<UserAggregateRow, [string]>(
+        `select u.*,
+          (select json_group_array(json_array(id, email_address, verified, verification_strategy, created_at, updated_at))
+             from (select * from email_addresses e where e.user_id = u.id order by e.created_at, e.id)) as emails,
+          (select json_group_array(json_array(id, phone_number, verified, verification_strategy, reserved_for_second_factor, default_second_factor, created_at, updated_at))
+             from (select * from phone_numbers p where p.user_id = u.id order by p.created_at, p.id)) as phones
+         from users u where u.id = ?`,
+      ),
     )
-    .get({ id })
-  if (!user) return null
-  const emails = ctx
-    .prepared('users.emails', (db) =>
-      db
-        .select()
-        .from(emailAddresses)
-        .where(eq(emailAddresses.userId, sql.placeholder('id')))
-        .orderBy(asc(emailAddresses.createdAt), asc(emailAddresses.id))
-        .prepare(),
-    )
-    .all({ id })
-  const phones = ctx
-    .prepared('users.phones', (db) =>
-      db
-        .select()
-        .from(phoneNumbers)
-        .where(eq(phoneNumbers.userId, sql.placeholder('id')))
-        .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
-        .prepare(),
-    )
-    .all({ id })
-  return { user, emails, phones }
+    .get(id)
+  if (!row) return null
+  return {
+    user: {
+      id: row.id,
+      externalId: row.external_id,
+      username: row.username,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      imageUrl: row.image_url,
+      passwordDigest: row.password_digest,
+      passwordUpdatedAt: row.password_updated_at,
+      publicMetadata: JSON.parse(row.public_metadata),
+      privateMetadata: JSON.parse(row.private_metadata),
+      unsafeMetadata: JSON.parse(row.unsafe_metadata),
+      primaryEmailAddressId: row.primary_email_address_id,
+      primaryPhoneNumberId: row.primary_phone_number_id,
+      banned: row.banned === 1,
+      lockedAt: row.locked_at,
+      lockedUntil: row.locked_until,
+      failedVerificationAttempts: row.failed_verification_attempts,
+      lastSignInAt: row.last_sign_in_at,
+      lastActiveAt: row.last_active_at,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    },
+    emails: (JSON.parse(row.emails) as EmailTuple[]).map(
+      ([eid, emailAddress, verified, verificationStrategy, createdAt, updatedAt]) => ({
+        id: eid,
+        userId: id,
+        emailAddress,
+        verified: verified === 1,
+        verificationStrategy,
+        createdAt,
+        updatedAt,
+      }),
+    ),
+    phones: (JSON.parse(row.phones) as PhoneTuple[]).map(
+      ([pid, phoneNumber, verified, verificationStrategy, reserved, dflt, createdAt, updatedAt]) => ({
+        id: pid,
+        userId: id,
+        phoneNumber,
+        verified: verified === 1,
+        verificationStrategy,
+        reservedForSecondFactor: reserved === 1,
+        defaultSecondFactor: dflt === 1,
+        createdAt,
+        updatedAt,
+      }),
+    ),
+  }
 }
 
-function loadUser(db: Db, id: string): UserAggregate | null {
+export function loadUser(db: Db, id: string): UserAggregate | null {
   const user = db.select().from(users).where(eq(users.id, id)).get()
   if (!user) return null
   return {

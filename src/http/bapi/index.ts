@@ -4,10 +4,11 @@ import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
+import { ELYSIA_CONFIG } from '../shared/routes'
 
 /** Backend API: composition only. The dispatcher has already authenticated the secret key. */
 export const createBapi = () =>
-  new Elysia({ name: 'surface:bapi', normalize: false })
+  new Elysia({ name: 'surface:bapi', ...ELYSIA_CONFIG })
     .use(clerkPresenter())
     .use(usersBapi)
     .use(instanceBapi)

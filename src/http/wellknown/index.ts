@@ -1,7 +1,8 @@
 import { Elysia } from 'elysia'
 import { jwksWellKnown } from '../../domain/keys/routes'
 import { clerkPresenter } from '../shared/presenter'
+import { ELYSIA_CONFIG } from '../shared/routes'
 
 /** Host-addressed public documents: /.well-known/* (OIDC discovery joins later). */
 export const createWellKnown = () =>
-  new Elysia({ name: 'surface:wellknown', normalize: false }).use(clerkPresenter()).use(jwksWellKnown)
+  new Elysia({ name: 'surface:wellknown', ...ELYSIA_CONFIG }).use(clerkPresenter()).use(jwksWellKnown)
