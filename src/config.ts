@@ -18,6 +18,14 @@ export const ConfigSchema = T.Object({
   passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** How often the job scheduler ticks (ms). */
   jobIntervalMs: T.Integer({ minimum: 50, default: 10_000 }),
+  /** SMTP relay for every env's email, e.g. smtp://user:pass@mail.example.com:587; unset: no email. */
+  /** Per-IP rate limits on the Frontend API's sign-in endpoints. */
+  rateLimits: T.Boolean({ default: true }),
+  smtpUrl: T.Optional(T.String({ minLength: 1 })),
+  /** SMS over an HTTP API shaped like Twilio's Messages API; unset account: no SMS. */
+  smsApiUrl: T.String({ default: 'https://api.twilio.com' }),
+  smsAccountSid: T.Optional(T.String({ minLength: 1 })),
+  smsAuthToken: T.Optional(T.String({ minLength: 1 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -30,6 +38,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxOpenEnvs: 'AUTHN_MAX_OPEN_ENVS',
   passwordHashConcurrency: 'AUTHN_PASSWORD_HASH_CONCURRENCY',
   jobIntervalMs: 'AUTHN_JOB_INTERVAL_MS',
+  rateLimits: 'AUTHN_RATE_LIMITS',
+  smtpUrl: 'AUTHN_SMTP_URL',
+  smsApiUrl: 'AUTHN_SMS_API_URL',
+  smsAccountSid: 'AUTHN_SMS_ACCOUNT_SID',
+  smsAuthToken: 'AUTHN_SMS_AUTH_TOKEN',
 }
 
 export function loadConfig(

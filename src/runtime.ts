@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
-import { ENV_JOBS } from './jobs/prune-keys'
+import { createDelivery, type Delivery } from './domain/messages/delivery'
+import { ENV_JOBS } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
 import { type AccessLog, type Logger, silentAccess } from './log'
@@ -26,18 +27,21 @@ export interface Runtime {
 
 export function createRuntime(
   config: Config,
-  opts: { log: Logger; access?: AccessLog; clock?: Clock; passwords?: PasswordHasher },
+  opts: { log: Logger; access?: AccessLog; clock?: Clock; passwords?: PasswordHasher; delivery?: Delivery },
 ): Runtime {
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir)
   const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
+  const delivery = opts.delivery ?? createDelivery(config)
   const pool = createEnvPool({
     dataDir: config.dataDir,
     clock,
     log: opts.log,
     passwords,
+    delivery,
     maxOpen: config.maxOpenEnvs,
+    localPort: config.port,
   })
   const server = createServer({
     registry,
@@ -46,6 +50,7 @@ export function createRuntime(
     log: opts.log,
     access: opts.access ?? silentAccess,
     maxBodyBytes: config.maxBodyBytes,
+    rateLimits: config.rateLimits,
   })
   const scheduler = createScheduler({
     jobs: ENV_JOBS,

@@ -6,7 +6,9 @@ import { errorResponse, limitBody, rewriteMethod, traceIdFor } from './http/disp
 import { openApiDocument } from './http/docs/openapi'
 import { referencePage } from './http/docs/page'
 import { createFapi } from './http/fapi'
+import { checkOrigin, finishFapiResponse, preflight } from './http/fapi/edge'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
+import { createRateLimiter, FAPI_RATE_RULES } from './http/shared/rate-limit'
 import { type RequestState, type Surface, setRequestState } from './http/shared/request-state'
 import { createWellKnown } from './http/wellknown'
 import type { Clock } from './lib/clock'
@@ -21,6 +23,8 @@ export interface ServerDeps {
   log: Logger
   access: AccessLog
   maxBodyBytes: number
+  /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
+  rateLimits?: boolean
 }
 
 export interface Server {
@@ -39,6 +43,7 @@ const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9_-]{20,100}$/
 export function createServer(deps: ServerDeps): Server {
   const apps = { bapi: createBapi(), fapi: createFapi(), wellknown: createWellKnown() }
   const docs = createDocs(apps)
+  const limiter = createRateLimiter(FAPI_RATE_RULES)
   let inFlight = 0
   let idleWaiters: Array<() => void> = []
 
@@ -80,7 +85,13 @@ export function createServer(deps: ServerDeps): Server {
         leaseBySecretKey(authorization, state)
       } else if (leaseByHost(url, state)) {
         surface = 'fapi'
+        state.surface = 'fapi'
         request = rewriteMethod(request, url, state)
+        state.request = request
+        const ctx = state.lease!.ctx
+        if (request.method === 'OPTIONS') return preflight(ctx, request, state)
+        checkOrigin(ctx, request, state)
+        if (deps.rateLimits !== false) limiter.check(ctx.id, request.method, url.pathname, state.ip)
       } else {
         // Not a frontend host, so this can only be a Backend API call without its key.
         throw authenticationInvalid()
@@ -90,6 +101,7 @@ export function createServer(deps: ServerDeps): Server {
     }
     state.surface = surface
     request = await limitBody(request, deps.maxBodyBytes, state)
+    if (surface === 'fapi') state.request = request
     return apps[surface].handle(request)
   }
 
@@ -104,11 +116,20 @@ export function createServer(deps: ServerDeps): Server {
         method: request.method,
         path: url.pathname,
         log: deps.log,
+        frontendUrl: `${request.headers.get('x-forwarded-proto') === 'https' ? 'https' : url.protocol.slice(0, -1)}://${url.host}`,
       }
       setRequestState(request, state)
       let response: Response
       try {
-        response = await route(request, url, state)
+        try {
+          response = await route(request, url, state)
+        } catch (err) {
+          response = errorResponse(err, state)
+        }
+        // FAPI answers, errors included, carry CORS headers and any new client token.
+        if (state.surface === 'fapi' && state.lease) {
+          await finishFapiResponse(state.lease.ctx, state.request ?? request, state, response)
+        }
       } catch (err) {
         response = errorResponse(err, state)
       } finally {

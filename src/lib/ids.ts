@@ -33,6 +33,8 @@ export const PREFIXES = {
   webhookEndpoint: 'whe',
   message: 'msg',
   signingKey: 'key',
+  signInToken: 'sit',
+  instanceInvitation: 'inv',
 } as const
 
 export type IdKind = keyof typeof PREFIXES

@@ -3,6 +3,7 @@ import type { KeyStore } from '../crypto/keys'
 import type { PasswordHasher } from '../crypto/passwords'
 import type { DataKey } from '../crypto/seal'
 import type { InstanceSettings } from '../domain/instance/model'
+import type { Delivery } from '../domain/messages/delivery'
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../log'
 import type { EnvDb } from './open'
@@ -24,6 +25,9 @@ export interface EnvContext {
   readonly clock: Clock
   readonly log: Logger
   readonly passwords: PasswordHasher
+  readonly delivery: Delivery
+  /** Base URL of the env's Frontend API (its primary host), for links in emails. */
+  frontendUrl(): string
   /** The env's auth configuration, cached until this or another process writes it. */
   settings(): InstanceSettings
   /**

@@ -2,7 +2,8 @@ import type { Database } from 'bun:sqlite'
 import { existsSync } from 'node:fs'
 import { openKeyStore, readDataKey } from '../crypto/keys'
 import type { PasswordHasher } from '../crypto/passwords'
-import type { InstanceSettings } from '../domain/instance/model'
+import { defaultSettings, withDefaults } from '../domain/instance/model'
+import type { Delivery } from '../domain/messages/delivery'
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
@@ -31,7 +32,10 @@ export interface PoolDeps {
   clock: Clock
   log: Logger
   passwords: PasswordHasher
+  delivery: Delivery
   maxOpen: number
+  /** The port local (`*.localhost`) frontend hosts are served on, for their URLs. */
+  localPort: number
 }
 
 interface Entry {
@@ -39,6 +43,12 @@ interface Entry {
   inFlight: number
   evicted: boolean
 }
+
+export const isLocalHost = (host: string) => host === 'localhost' || host.endsWith('.localhost')
+
+/** https for real hosts; local development hosts are served over http on the server's port. */
+export const frontendUrlOf = (host: string, localPort: number) =>
+  isLocalHost(host) ? `http://${host}${localPort === 80 ? '' : `:${localPort}`}` : `https://${host}`
 
 function buildContext(deps: PoolDeps, envId: string): EnvContext {
   const dir = envDir(deps.dataDir, envId)
@@ -78,11 +88,21 @@ function createContext(
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
+    delivery: p.delivery,
+    frontendUrl: () =>
+      cached('frontendUrl', () => {
+        const row = p.client
+          .query<{ host: string }, []>('SELECT host FROM hosts ORDER BY created_at, host LIMIT 1')
+          .get()
+        return frontendUrlOf(row?.host ?? 'localhost', p.localPort)
+      }),
     settings: () =>
       cached('settings', () => {
         const row = readSettings.get()
         if (!row) throw new Error(`env ${p.id} has no settings`)
-        return JSON.parse(row.settings) as InstanceSettings
+        const stored = JSON.parse(row.settings) as Record<string, unknown>
+        const name = typeof stored.application_name === 'string' ? stored.application_name : 'authn'
+        return withDefaults(stored, defaultSettings(name, 'RS256'))
       }),
     cached,
     invalidate: () => caches.clear(),

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import type { SigningAlgorithm } from '../../src/crypto/keys'
 import { createPasswordHasher } from '../../src/crypto/passwords'
+import { type Delivery, noDelivery } from '../../src/domain/messages/delivery'
 import { fixedClock } from '../../src/lib/clock'
 import { silentLogger } from '../../src/log'
 import { createRuntime, type Runtime } from '../../src/runtime'
@@ -60,12 +61,19 @@ let counter = 0
  * A runtime over a fresh temp data root with a fixed clock and cheap password hashing; no port
  * is opened. Every env answers on a realistic host name (Elysia needs one, style-anchors §4.1.13).
  */
-export async function createHarness(opts: { envs?: EnvSeed[]; now?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { envs?: EnvSeed[]; now?: string; rateLimits?: boolean; delivery?: Delivery } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'authn-test-'))
   const clock = fixedClock(opts.now ?? '2026-01-01T00:00:00Z')
-  const config = loadConfig({}, { dataDir: dir, logLevel: 'silent' })
+  const config = loadConfig({}, { dataDir: dir, logLevel: 'silent', rateLimits: opts.rateLimits ?? false })
   const passwords = createPasswordHasher({ concurrency: 4, memoryCost: 4096, timeCost: 1 })
-  const rt = createRuntime(config, { log: silentLogger, clock, passwords })
+  const rt = createRuntime(config, {
+    log: silentLogger,
+    clock,
+    passwords,
+    delivery: opts.delivery ?? noDelivery,
+  })
   const envs: TestEnv[] = []
 
   async function addEnv(seed: EnvSeed = {}): Promise<TestEnv> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { KEY_RETENTION_MS, readKeys, rotateKeys } from '../../src/crypto/keys'
-import { ENV_JOBS } from '../../src/jobs/prune-keys'
+import { ENV_JOBS } from '../../src/jobs'
 import { createScheduler } from '../../src/jobs/scheduler'
 import { silentLogger } from '../../src/log'
 import { envKeysDir } from '../../src/tenancy/paths'

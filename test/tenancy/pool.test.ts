@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { noDelivery } from '../../src/domain/messages/delivery'
 import { silentLogger } from '../../src/log'
 import { createEnvPool } from '../../src/tenancy/pool'
 import { createHarness, type Harness } from '../helpers/harness'
@@ -10,7 +11,15 @@ beforeAll(async () => {
 afterAll(() => h.close())
 
 const poolOf = (maxOpen: number) =>
-  createEnvPool({ dataDir: h.dir, clock: h.clock, log: silentLogger, passwords: h.rt.passwords, maxOpen })
+  createEnvPool({
+    dataDir: h.dir,
+    clock: h.clock,
+    log: silentLogger,
+    passwords: h.rt.passwords,
+    delivery: noDelivery,
+    maxOpen,
+    localPort: 3000,
+  })
 
 describe('env pool', () => {
   it('opens lazily and keeps at most maxOpen handles, least recently used out first', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { sha256Hex } from '../../src/crypto/secrets'
+import { noDelivery } from '../../src/domain/messages/delivery'
 import { silentLogger } from '../../src/log'
 import { CROSS_PROCESS_STALENESS_MS } from '../../src/tenancy/data-version'
 import {
@@ -37,7 +38,9 @@ describe('registry', () => {
       clock: h.clock,
       log: silentLogger,
       passwords: h.rt.passwords,
+      delivery: noDelivery,
       maxOpen: 4,
+      localPort: 3000,
     })
     const env = await createEnvironment(
       { dataDir: h.dir, registry: cli, pool, clock: h.clock },

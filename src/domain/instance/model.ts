@@ -71,6 +71,14 @@ export const InstanceSettings = t.Object({
   token: t.Object({
     algorithm: t.Union([t.Literal('RS256'), t.Literal('ES256'), t.Literal('EdDSA')]),
   }),
+  /** Sender of the env's emails; the SMTP relay itself is process configuration. */
+  email: t.Object({
+    /** false: nothing is sent; an `email.created` event carries each message instead. */
+    delivered_by_us: t.Boolean(),
+    from_name: t.String({ minLength: 1, maxLength: 128 }),
+    from_address: t.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }),
+  }),
+  sms: t.Object({ from_number: t.Nullable(t.String({ pattern: '^\\+[1-9]\\d{6,14}$' })) }),
 })
 export type InstanceSettings = Static<typeof InstanceSettings>
 
@@ -118,7 +126,26 @@ export function defaultSettings(
     allowed_origins: [],
     redirect_urls: [],
     token: { algorithm },
+    email: { delivered_by_us: true, from_name: name, from_address: 'no-reply@authn.localhost' },
+    sms: { from_number: null },
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Settings stored by an older version lack newer fields; they read as the defaults, so a new
+ * setting never needs a data migration.
+ */
+export function withDefaults(stored: Record<string, unknown>, defaults: InstanceSettings): InstanceSettings {
+  const fill = (base: unknown, over: unknown): unknown => {
+    if (!isObject(base) || !isObject(over)) return over === undefined ? base : over
+    const out: Record<string, unknown> = { ...base }
+    for (const [k, v] of Object.entries(over)) out[k] = fill(base[k], v)
+    return out
+  }
+  return fill(defaults, stored) as InstanceSettings
 }
 
 /** Partial at every level: PATCH merges objects and replaces arrays. */

@@ -19,7 +19,7 @@ export function instanceResource(ctx: EnvContext) {
     object: 'instance' as const,
     id: row.id,
     environment_type: row.type,
-    ...row.settings,
+    ...ctx.settings(),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   }
@@ -165,4 +165,26 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
   })
   ctx.invalidate()
   return resource
+}
+
+/** What a browser may know of the env's configuration (FAPI `GET /v1/environment`). */
+export function publicEnvironment(ctx: EnvContext) {
+  const s = ctx.settings()
+  return {
+    object: 'environment' as const,
+    id: ctx.id,
+    environment_type: ctx.type,
+    display_config: { application_name: s.application_name },
+    auth_config: {
+      sign_up: s.sign_up,
+      identifiers: s.identifiers,
+      names: s.names,
+      first_factors: s.first_factors,
+      second_factors: s.second_factors,
+      second_factor_required: s.second_factor_required,
+      password: s.password,
+      single_session_mode: !s.session.multi_session,
+      email_link_require_same_client: s.email_link_require_same_client,
+    },
+  }
 }

@@ -14,6 +14,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { revokeUserSessions } from '../sessions/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
 import type {
@@ -26,7 +27,7 @@ import type {
 } from './model'
 import { checkPasswordPolicy } from './password-policy'
 import { emailAddresses, phoneNumbers, type UserRow, users } from './schema'
-import { toUserResource, type UserAggregate } from './serialize'
+import { isLocked, toUserResource, type UserAggregate } from './serialize'
 
 type Db = EnvContext['db'] | Tx
 
@@ -378,64 +379,97 @@ export async function createUser(ctx: EnvContext, input: CreateUserBody): Promis
   if (digest === null && settings.password.required && !input.skip_password_requirement)
     throw formParamMissing('password')
 
+  return withTx(ctx, (tx) =>
+    insertUser(tx, ctx, {
+      emails: emails.map((address) => ({ address, strategy: 'admin' })),
+      phones: phones.map((number) => ({ number, strategy: 'admin' })),
+      username,
+      externalId: input.external_id ?? null,
+      firstName: input.first_name ?? null,
+      lastName: input.last_name ?? null,
+      passwordDigest: digest,
+      publicMetadata: input.public_metadata ?? {},
+      privateMetadata: input.private_metadata ?? {},
+      unsafeMetadata: input.unsafe_metadata ?? {},
+    }),
+  )
+}
+
+export interface NewUser {
+  /** Normalized and verified identifiers; the first of each kind becomes primary. */
+  emails: Array<{ address: string; strategy: string }>
+  phones: Array<{ number: string; strategy: string }>
+  username: string | null
+  externalId: string | null
+  firstName: string | null
+  lastName: string | null
+  passwordDigest: string | null
+  publicMetadata: Record<string, unknown>
+  privateMetadata: Record<string, unknown>
+  unsafeMetadata: Record<string, unknown>
+}
+
+/**
+ * Inserts a user with its identifiers inside the caller's transaction (BAPI create, sign-up
+ * completion), checking uniqueness there so two racing sign-ups cannot both take an address.
+ */
+export function insertUser(tx: Tx, ctx: EnvContext, input: NewUser): UserResource {
+  for (const e of input.emails) assertEmailFree(tx, e.address)
+  for (const p of input.phones) assertPhoneFree(tx, p.number)
+  if (input.username !== null) assertUsernameFree(tx, input.username)
+  if (input.externalId !== null) assertExternalIdFree(tx, input.externalId)
   const now = ctx.clock.now()
   const userId = newId('user')
-  return withTx(ctx, (tx) => {
-    for (const e of emails) assertEmailFree(tx, e)
-    for (const p of phones) assertPhoneFree(tx, p)
-    if (username !== null) assertUsernameFree(tx, username)
-    if (input.external_id !== undefined) assertExternalIdFree(tx, input.external_id)
-    const emailRows = emails.map((emailAddress) => ({
-      id: newId('emailAddress'),
-      userId,
-      emailAddress,
-      verified: true,
-      verificationStrategy: 'admin',
+  const emailRows = input.emails.map((e) => ({
+    id: newId('emailAddress'),
+    userId,
+    emailAddress: e.address,
+    verified: true,
+    verificationStrategy: e.strategy,
+    createdAt: now,
+    updatedAt: now,
+  }))
+  const phoneRows = input.phones.map((p) => ({
+    id: newId('phoneNumber'),
+    userId,
+    phoneNumber: p.number,
+    verified: true,
+    verificationStrategy: p.strategy,
+    reservedForSecondFactor: false,
+    defaultSecondFactor: false,
+    createdAt: now,
+    updatedAt: now,
+  }))
+  tx.insert(users)
+    .values({
+      id: userId,
+      externalId: input.externalId,
+      username: input.username,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      passwordDigest: input.passwordDigest,
+      passwordUpdatedAt: input.passwordDigest ? now : null,
+      publicMetadata: input.publicMetadata,
+      privateMetadata: input.privateMetadata,
+      unsafeMetadata: input.unsafeMetadata,
+      primaryEmailAddressId: emailRows[0]?.id ?? null,
+      primaryPhoneNumberId: phoneRows[0]?.id ?? null,
       createdAt: now,
       updatedAt: now,
-    }))
-    const phoneRows = phones.map((phoneNumber) => ({
-      id: newId('phoneNumber'),
-      userId,
-      phoneNumber,
-      verified: true,
-      verificationStrategy: 'admin',
-      reservedForSecondFactor: false,
-      defaultSecondFactor: false,
-      createdAt: now,
-      updatedAt: now,
-    }))
-    tx.insert(users)
-      .values({
-        id: userId,
-        externalId: input.external_id ?? null,
-        username,
-        firstName: input.first_name ?? null,
-        lastName: input.last_name ?? null,
-        passwordDigest: digest,
-        passwordUpdatedAt: digest ? now : null,
-        publicMetadata: input.public_metadata ?? {},
-        privateMetadata: input.private_metadata ?? {},
-        unsafeMetadata: input.unsafe_metadata ?? {},
-        primaryEmailAddressId: emailRows[0]?.id ?? null,
-        primaryPhoneNumberId: phoneRows[0]?.id ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .run()
-    if (emailRows.length) tx.insert(emailAddresses).values(emailRows).run()
-    if (phoneRows.length) tx.insert(phoneNumbers).values(phoneRows).run()
-    const resource = toUserResource(ctx, loadUser(tx, userId)!)
-    emit(tx, ctx, 'user.created', resource)
-    return resource
-  })
+    })
+    .run()
+  if (emailRows.length) tx.insert(emailAddresses).values(emailRows).run()
+  if (phoneRows.length) tx.insert(phoneNumbers).values(phoneRows).run()
+  const resource = toUserResource(ctx, loadUser(tx, userId)!)
+  emit(tx, ctx, 'user.created', resource)
+  return resource
 }
 
 /**
  * Applies `change` to an existing user inside one transaction, bumps updated_at and emits
  * user.updated with the result.
  */
-function changeUser(
+export function changeUser(
   ctx: EnvContext,
   id: string,
   change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>,
@@ -557,6 +591,7 @@ export function deleteUser(ctx: EnvContext, id: string) {
       .where(eq(users.id, id))
       .get()
     assertThat(user, () => notFound('user'))
+    revokeUserSessions(tx, ctx, id)
     tx.delete(users).where(eq(users.id, id)).run()
     const deleted = { object: 'user' as const, id, deleted: true as const }
     emit(tx, ctx, 'user.deleted', { ...deleted, external_id: user.externalId })
@@ -564,7 +599,12 @@ export function deleteUser(ctx: EnvContext, id: string) {
   })
 }
 
-export const banUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: true }))
+/** A ban also revokes every live session of the user. */
+export const banUser = (ctx: EnvContext, id: string) =>
+  changeUser(ctx, id, (tx) => {
+    revokeUserSessions(tx, ctx, id)
+    return { banned: true }
+  })
 export const unbanUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: false }))
 
 /** A manual lock lasts as long as the env's lockout policy says (or until unlocked). */
@@ -590,4 +630,61 @@ export async function verifyPassword(ctx: EnvContext, id: string, password: stri
     throw formError('incorrect_password', 'password', 'is incorrect', 'The password is incorrect.')
   }
   return { verified: true }
+}
+
+// ---- sign-in policy -----------------------------------------------------------------------
+
+export const userBanned = () =>
+  new AppError(403, [{ code: 'user_banned', message: 'banned', long_message: 'This account is banned.' }])
+
+export function userLocked(u: UserRow, now: number) {
+  const seconds = u.lockedUntil === null ? null : Math.max(1, Math.ceil((u.lockedUntil - now) / 1000))
+  return new AppError(403, [
+    {
+      code: 'user_locked',
+      message: 'locked',
+      long_message:
+        seconds === null
+          ? 'This account is locked. Contact support to unlock it.'
+          : `This account is locked after too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minutes.`,
+      meta: { lockout_expires_in_seconds: seconds },
+    },
+  ])
+}
+
+/** Throws user_banned / user_locked before any factor is checked. */
+export function assertMaySignIn(u: UserRow, now: number) {
+  if (u.banned) throw userBanned()
+  if (isLocked(u, now)) throw userLocked(u, now)
+}
+
+/**
+ * Counts a failed password or code toward the lockout; returns the lock error when this
+ * failure locks the account. Runs in the caller's transaction, which commits it.
+ */
+export function recordFailedVerification(tx: Tx, ctx: EnvContext, userId: string): AppError | null {
+  const lockout = ctx.settings().lockout
+  const u = tx.select().from(users).where(eq(users.id, userId)).get()
+  if (!u || !lockout.enabled) return null
+  const now = ctx.clock.now()
+  const failed = u.failedVerificationAttempts + 1
+  if (failed >= lockout.max_attempts) {
+    const lockedUntil = lockout.duration_seconds === null ? null : now + lockout.duration_seconds * 1000
+    tx.update(users)
+      .set({ failedVerificationAttempts: 0, lockedAt: now, lockedUntil, updatedAt: now })
+      .where(eq(users.id, userId))
+      .run()
+    return userLocked({ ...u, lockedAt: now, lockedUntil }, now)
+  }
+  tx.update(users).set({ failedVerificationAttempts: failed }).where(eq(users.id, userId)).run()
+  return null
+}
+
+/** A successful sign-in clears the failure count and stamps last_sign_in_at. */
+export function recordSignIn(tx: Tx, ctx: EnvContext, userId: string) {
+  const now = ctx.clock.now()
+  tx.update(users)
+    .set({ failedVerificationAttempts: 0, lastSignInAt: now, lastActiveAt: now })
+    .where(eq(users.id, userId))
+    .run()
 }

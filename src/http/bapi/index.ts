@@ -2,6 +2,9 @@ import { Elysia } from 'elysia'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
+import { messagesBapi } from '../../domain/messages/bapi.routes'
+import { sessionsBapi } from '../../domain/sessions/bapi.routes'
+import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -14,3 +17,6 @@ export const createBapi = () =>
     .use(instanceBapi)
     .use(eventsBapi)
     .use(jwksBapi)
+    .use(sessionsBapi)
+    .use(ticketsBapi)
+    .use(messagesBapi)

@@ -1,3 +1,4 @@
+import type { ClientActor } from '../../domain/clients/service'
 import type { Logger } from '../../log'
 import type { EnvContext } from '../../tenancy/context'
 import type { Lease } from '../../tenancy/pool'
@@ -17,6 +18,12 @@ export interface RequestState {
   surface?: Surface
   lease?: Lease
   log: Logger
+  /** scheme://host[:port] as the client reached us (X-Forwarded-Proto honoured). */
+  frontendUrl?: string
+  /** Set by the FAPI actor plugin: the caller's client, and whether it is a native app. */
+  fapi?: { actor: ClientActor; native: boolean }
+  /** The request as the surface saw it (after `_method` rewrite or body buffering). */
+  request?: Request
 }
 
 const states = new WeakMap<Request, RequestState>()

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto'
+import { SignJWT } from 'jose'
+import type { KeyStore } from './keys'
+
+/** Session tokens live 60 s; clients refresh them about every 50 s. */
+export const SESSION_TOKEN_LIFETIME_S = 60
+/** `nbf` is set this far before `iat` to absorb verifiers' clock skew. */
+export const SESSION_TOKEN_SKEW_S = 5
+
+export interface SessionTokenInput {
+  issuer: string
+  userId: string
+  sessionId: string
+  /** The Origin of the request that minted it; omitted when there was none. */
+  azp: string | null
+  /** [minutes since first factor, minutes since second factor or -1]. */
+  fva: [number, number]
+  /** Set when the session is not plainly active (e.g. `pending`). */
+  sts?: string
+  org?: { id: string; slg: string | null; rol: string; per: string }
+  act?: Record<string, unknown>
+  nowMs: number
+}
+
+/** Signs the session JWT with exactly the claims of clerk-surface §2.4. */
+export function signSessionToken(keys: KeyStore, input: SessionTokenInput): Promise<string> {
+  const key = keys.signingKey(input.nowMs)
+  const iat = Math.floor(input.nowMs / 1000)
+  const payload: Record<string, unknown> = { sid: input.sessionId, v: 2, fva: input.fva }
+  if (input.azp) payload.azp = input.azp
+  if (input.sts) payload.sts = input.sts
+  if (input.org) payload.o = input.org
+  if (input.act) payload.act = input.act
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(input.issuer)
+    .setSubject(input.userId)
+    .setIssuedAt(iat)
+    .setNotBefore(iat - SESSION_TOKEN_SKEW_S)
+    .setExpirationTime(iat + SESSION_TOKEN_LIFETIME_S)
+    .setJti(randomBytes(10).toString('hex'))
+    .sign(key.privateKey)
+}

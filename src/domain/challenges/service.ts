@@ -1,0 +1,384 @@
+import { randomInt } from 'node:crypto'
+import { and, eq, lte } from 'drizzle-orm'
+import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
+import { withTx } from '../../db/tx'
+import { AppError, formError } from '../../http/shared/errors'
+import { newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { isTestIdentifier, queueMessage, TEST_CODE } from '../messages/service'
+import type { EmailTemplate, SmsTemplate } from '../messages/templates'
+import { type ChallengeRow, challenges } from './schema'
+
+export const CODE_TTL_MS = 10 * 60_000
+export const LINK_TTL_MS = 10 * 60_000
+export const RESEND_COOLDOWN_MS = 30_000
+/** Wrong answers a challenge takes before it fails for good. */
+export const MAX_ATTEMPTS = 5
+
+type After = (e: () => unknown) => void
+type ParentType = ChallengeRow['parentType']
+type Step = ChallengeRow['step']
+
+export interface ChallengeTarget {
+  /** email_address / phone_number id when the identifier exists already. */
+  id: string | null
+  value: string
+}
+
+export const maskIdentifier = (value: string) => {
+  if (value.includes('@')) {
+    const [local, domain] = value.split('@') as [string, string]
+    return `${local.slice(0, 1)}***@${domain}`
+  }
+  return value.length > 6 ? `${value.slice(0, 2)}${'*'.repeat(value.length - 6)}${value.slice(-4)}` : '***'
+}
+
+export function toChallengeResource(c: ChallengeRow, now: number) {
+  const expired = c.status === 'unverified' && now >= c.expireAt
+  return {
+    object: 'challenge' as const,
+    id: c.id,
+    parent_type: c.parentType,
+    parent_id: c.parentId,
+    step: c.step,
+    strategy: c.strategy,
+    status: expired ? ('expired' as const) : c.status,
+    safe_identifier: c.target ? maskIdentifier(c.target) : null,
+    target_id: c.targetId,
+    attempts: c.attempts,
+    expire_at: c.expireAt,
+    verified_at: c.verifiedAt,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  }
+}
+export type ChallengeResource = ReturnType<typeof toChallengeResource>
+
+export function findChallenge(
+  ctx: EnvContext,
+  parentType: ParentType,
+  parentId: string,
+  id: string,
+): ChallengeRow | null {
+  return (
+    ctx.db
+      .select()
+      .from(challenges)
+      .where(
+        and(eq(challenges.id, id), eq(challenges.parentType, parentType), eq(challenges.parentId, parentId)),
+      )
+      .get() ?? null
+  )
+}
+
+const tooManyRequests = (retryAfterS: number) =>
+  new AppError(
+    429,
+    [
+      {
+        code: 'verification_code_too_many_requests',
+        message: 'too many requests',
+        long_message: `Wait ${retryAfterS} seconds before asking for another code.`,
+      },
+    ],
+    { headers: { 'retry-after': String(retryAfterS) } },
+  )
+
+/**
+ * Replaces the parent's pending challenge of that step: a new code invalidates the previous one,
+ * but not within 30 s of sending one to the same identifier.
+ */
+function supersede(
+  tx: EnvTx,
+  ctx: EnvContext,
+  parentType: ParentType,
+  parentId: string,
+  step: Step,
+  target: string | null,
+) {
+  const now = ctx.clock.now()
+  const pending = tx
+    .select()
+    .from(challenges)
+    .where(
+      and(
+        eq(challenges.parentType, parentType),
+        eq(challenges.parentId, parentId),
+        eq(challenges.step, step),
+        eq(challenges.status, 'unverified'),
+      ),
+    )
+    .all()
+  for (const p of pending) {
+    if (
+      target &&
+      p.target === target &&
+      (p.codeHash || p.linkTokenHash) &&
+      now - p.createdAt < RESEND_COOLDOWN_MS
+    ) {
+      throw tooManyRequests(Math.ceil((RESEND_COOLDOWN_MS - (now - p.createdAt)) / 1000))
+    }
+    tx.update(challenges).set({ status: 'expired', updatedAt: now }).where(eq(challenges.id, p.id)).run()
+  }
+}
+
+interface IssueBase {
+  parentType: ParentType
+  parentId: string
+  step: Step
+  strategy: string
+  clientId: string | null
+}
+
+/** A 6-digit code by email or SMS (email_code, phone_code, reset_password_*_code). */
+export function issueCodeChallenge(
+  tx: EnvTx,
+  ctx: EnvContext,
+  after: After,
+  input: IssueBase & {
+    target: ChallengeTarget
+    channel: 'email' | 'sms'
+    template: EmailTemplate & SmsTemplate
+  },
+): ChallengeRow {
+  supersede(tx, ctx, input.parentType, input.parentId, input.step, input.target.value)
+  const now = ctx.clock.now()
+  const id = newId('challenge')
+  const code = isTestIdentifier(ctx, input.target.value)
+    ? TEST_CODE
+    : String(randomInt(0, 1_000_000)).padStart(6, '0')
+  const row: ChallengeRow = {
+    id,
+    parentType: input.parentType,
+    parentId: input.parentId,
+    step: input.step,
+    strategy: input.strategy,
+    status: 'unverified',
+    targetId: input.target.id,
+    target: input.target.value,
+    codeHash: sha256Hex(`${id}:${code}`),
+    linkTokenHash: null,
+    redirectUrl: null,
+    clientId: input.clientId,
+    verifiedFromClientId: null,
+    attempts: 0,
+    expireAt: now + CODE_TTL_MS,
+    verifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  tx.insert(challenges).values(row).run()
+  queueMessage(tx, ctx, after, {
+    channel: input.channel,
+    template: input.template,
+    to: input.target.value,
+    vars: { code },
+    secret: true,
+  })
+  return row
+}
+
+/**
+ * A magic link to the env's Frontend API (`/v1/client/handshake?__authn_ticket=…`); opening it
+ * verifies the challenge and redirects to `redirectUrl` with the outcome.
+ */
+export function issueLinkChallenge(
+  tx: EnvTx,
+  ctx: EnvContext,
+  after: After,
+  input: IssueBase & {
+    target: ChallengeTarget
+    redirectUrl: string
+    frontendUrl: string
+    template: EmailTemplate
+  },
+): ChallengeRow {
+  supersede(tx, ctx, input.parentType, input.parentId, input.step, input.target.value)
+  const now = ctx.clock.now()
+  const token = randomToken(32)
+  const row: ChallengeRow = {
+    id: newId('challenge'),
+    parentType: input.parentType,
+    parentId: input.parentId,
+    step: input.step,
+    strategy: input.strategy,
+    status: 'unverified',
+    targetId: input.target.id,
+    target: input.target.value,
+    codeHash: null,
+    linkTokenHash: sha256Hex(token),
+    redirectUrl: input.redirectUrl,
+    clientId: input.clientId,
+    verifiedFromClientId: null,
+    attempts: 0,
+    expireAt: now + LINK_TTL_MS,
+    verifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  tx.insert(challenges).values(row).run()
+  const url = `${input.frontendUrl}/v1/client/handshake?__authn_ticket=${encodeURIComponent(token)}`
+  queueMessage(tx, ctx, after, {
+    channel: 'email',
+    template: input.template,
+    to: input.target.value,
+    vars: { action_url: url },
+    secret: true,
+  })
+  return row
+}
+
+/** A challenge answered in place (password, TOTP, backup code): nothing is sent. */
+export function issueLocalChallenge(
+  tx: EnvTx,
+  ctx: EnvContext,
+  input: IssueBase & { targetId?: string | null },
+): ChallengeRow {
+  supersede(tx, ctx, input.parentType, input.parentId, input.step, null)
+  const now = ctx.clock.now()
+  const row: ChallengeRow = {
+    id: newId('challenge'),
+    parentType: input.parentType,
+    parentId: input.parentId,
+    step: input.step,
+    strategy: input.strategy,
+    status: 'unverified',
+    targetId: input.targetId ?? null,
+    target: null,
+    codeHash: null,
+    linkTokenHash: null,
+    redirectUrl: null,
+    clientId: input.clientId,
+    verifiedFromClientId: null,
+    attempts: 0,
+    expireAt: now + CODE_TTL_MS,
+    verifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  tx.insert(challenges).values(row).run()
+  return row
+}
+
+export const verificationFailed = () =>
+  new AppError(400, [
+    {
+      code: 'verification_failed',
+      message: 'too many failed attempts',
+      long_message: 'Too many wrong answers. Ask for a new code or use another method.',
+    },
+  ])
+export const verificationExpired = () =>
+  new AppError(400, [
+    {
+      code: 'verification_expired',
+      message: 'expired',
+      long_message: 'This verification has expired. Ask for a new one.',
+    },
+  ])
+export const alreadyVerified = () =>
+  new AppError(400, [
+    {
+      code: 'verification_already_verified',
+      message: 'already verified',
+      long_message: 'This verification has already been completed.',
+    },
+  ])
+export const codeIncorrect = () =>
+  formError('form_code_incorrect', 'code', 'is incorrect', 'The code is incorrect.')
+
+/** Throws unless the challenge can still be answered. */
+export function assertAnswerable(c: ChallengeRow, now: number) {
+  if (c.status === 'verified') throw alreadyVerified()
+  if (c.status === 'failed') throw verificationFailed()
+  if (c.status === 'expired' || now >= c.expireAt) throw verificationExpired()
+}
+
+export type AnswerOutcome =
+  | { ok: true; row: ChallengeRow }
+  | { ok: false; error: AppError; row: ChallengeRow }
+
+/**
+ * Checks a code inside the caller's transaction. A wrong answer is recorded (attempts, and
+ * `failed` at the cap) and reported as an outcome, so the caller can commit the count before
+ * throwing the error.
+ */
+export function checkCode(tx: EnvTx, ctx: EnvContext, c: ChallengeRow, code: string): AnswerOutcome {
+  const now = ctx.clock.now()
+  if (c.status === 'unverified' && now >= c.expireAt) {
+    tx.update(challenges).set({ status: 'expired', updatedAt: now }).where(eq(challenges.id, c.id)).run()
+    return { ok: false, error: verificationExpired(), row: { ...c, status: 'expired' } }
+  }
+  assertAnswerable(c, now)
+  if (!c.codeHash)
+    throw new AppError(400, [
+      {
+        code: 'verification_strategy_invalid',
+        message: 'no code',
+        long_message: 'This challenge is not answered with a code.',
+      },
+    ])
+  if (constantTimeEqual(sha256Hex(`${c.id}:${code.trim()}`), c.codeHash)) {
+    const row = { ...c, status: 'verified' as const, verifiedAt: now, updatedAt: now }
+    tx.update(challenges)
+      .set({ status: 'verified', verifiedAt: now, updatedAt: now })
+      .where(eq(challenges.id, c.id))
+      .run()
+    return { ok: true, row }
+  }
+  return recordFailure(tx, ctx, c, codeIncorrect())
+}
+
+export function recordFailure(tx: EnvTx, ctx: EnvContext, c: ChallengeRow, error: AppError): AnswerOutcome {
+  const now = ctx.clock.now()
+  const attempts = c.attempts + 1
+  const status = attempts >= MAX_ATTEMPTS ? ('failed' as const) : c.status
+  tx.update(challenges).set({ attempts, status, updatedAt: now }).where(eq(challenges.id, c.id)).run()
+  return {
+    ok: false,
+    error: status === 'failed' ? verificationFailed() : error,
+    row: { ...c, attempts, status },
+  }
+}
+
+export function markVerified(
+  tx: EnvTx,
+  ctx: EnvContext,
+  c: ChallengeRow,
+  fromClientId?: string | null,
+): ChallengeRow {
+  const now = ctx.clock.now()
+  tx.update(challenges)
+    .set({ status: 'verified', verifiedAt: now, verifiedFromClientId: fromClientId ?? null, updatedAt: now })
+    .where(eq(challenges.id, c.id))
+    .run()
+  return {
+    ...c,
+    status: 'verified',
+    verifiedAt: now,
+    verifiedFromClientId: fromClientId ?? null,
+    updatedAt: now,
+  }
+}
+
+export function findByLinkToken(ctx: EnvContext, token: string): ChallengeRow | null {
+  return (
+    ctx.db
+      .select()
+      .from(challenges)
+      .where(eq(challenges.linkTokenHash, sha256Hex(token)))
+      .get() ?? null
+  )
+}
+
+/** Job: marks challenges past their deadline expired. */
+export function expireChallenges(ctx: EnvContext) {
+  const now = ctx.clock.now()
+  withTx(ctx, (tx) => {
+    tx.update(challenges)
+      .set({ status: 'expired', updatedAt: now })
+      .where(and(eq(challenges.status, 'unverified'), lte(challenges.expireAt, now)))
+      .run()
+  })
+}

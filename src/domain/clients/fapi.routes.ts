@@ -1,0 +1,59 @@
+import { t } from 'elysia'
+import { envelope, withActor } from '../../http/fapi/actor'
+import { capabilityRoutes } from '../../http/shared/routes'
+import * as flows from './flows'
+import { ClientResource, Envelope, FapiSessionResource, TokenResource } from './model'
+
+const tags = ['Client and sessions']
+const Sid = t.Object({ sid: t.String({ maxLength: 64 }) })
+
+export const clientsFapi = capabilityRoutes('fapi:clients')
+  .use(withActor)
+  .get('/v1/client', ({ env, actor }) => ({ response: flows.getClient(env, actor), client: null }), {
+    response: { 200: t.Object({ response: t.Nullable(ClientResource), client: t.Null() }) },
+    detail: { summary: "This device's client (null when there is none)", tags },
+  })
+  .post('/v1/client', ({ env, actor }) => envelope(env, actor, flows.createFreshClient(env, actor)), {
+    response: { 200: Envelope(ClientResource) },
+    detail: { summary: 'Start a fresh client for this device', tags },
+  })
+  .delete('/v1/client', ({ env, actor }) => envelope(env, actor, flows.signOutClient(env, actor)), {
+    response: { 200: Envelope(t.Nullable(ClientResource)) },
+    detail: { summary: 'Sign out of every session on this device', tags },
+  })
+  .get(
+    '/v1/client/sessions/:sid',
+    ({ env, actor, params }) => envelope(env, actor, flows.getClientSession(env, actor, params.sid)),
+    {
+      params: Sid,
+      response: { 200: Envelope(FapiSessionResource) },
+      detail: { summary: 'A session of this client', tags },
+    },
+  )
+  .post(
+    '/v1/client/sessions/:sid/end',
+    ({ env, actor, params }) => envelope(env, actor, flows.finishSession(env, actor, params.sid, 'ended')),
+    {
+      params: Sid,
+      response: { 200: Envelope(FapiSessionResource) },
+      detail: { summary: 'Sign out of one session', tags },
+    },
+  )
+  .post(
+    '/v1/client/sessions/:sid/remove',
+    ({ env, actor, params }) => envelope(env, actor, flows.finishSession(env, actor, params.sid, 'removed')),
+    {
+      params: Sid,
+      response: { 200: Envelope(FapiSessionResource) },
+      detail: { summary: 'Remove a session from this device', tags },
+    },
+  )
+  .post(
+    '/v1/client/sessions/:sid/tokens',
+    ({ env, actor, params }) => flows.mintToken(env, actor, params.sid),
+    {
+      params: Sid,
+      response: { 200: TokenResource },
+      detail: { summary: 'Mint a 60-second session token (refresh)', tags },
+    },
+  )

@@ -1,0 +1,91 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { withTx } from '../../db/tx'
+import { notFound } from '../../http/shared/errors'
+import { isId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { type SessionRow, sessions } from '../sessions/schema'
+import { endSession, isLive, mintSessionToken, sessionTokenRefused } from '../sessions/service'
+import { type ClientActor, ensureClient, toClientResource, toFapiSession, updateClient } from './service'
+
+export const getClient = (ctx: EnvContext, actor: ClientActor) =>
+  actor.client ? toClientResource(ctx, actor.client) : null
+
+/** POST /v1/client: a fresh client for this device (an existing one is left behind). */
+export function createFreshClient(ctx: EnvContext, actor: ClientActor) {
+  actor.client = null
+  const client = withTx(ctx, (tx) => ensureClient(tx, ctx, actor))
+  return toClientResource(ctx, client)
+}
+
+/** Sign out everywhere on this device: every live session of the client ends. */
+export function signOutClient(ctx: EnvContext, actor: ClientActor) {
+  const client = actor.client
+  if (!client) return null
+  withTx(ctx, (tx) => {
+    const live = tx
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.clientId, client.id), inArray(sessions.status, ['active', 'pending'])))
+      .all()
+    for (const s of live) endSession(tx, ctx, s, 'ended')
+    updateClient(tx, ctx, actor, { lastActiveSessionId: null, signInId: null, signUpId: null })
+  })
+  return toClientResource(ctx, actor.client!)
+}
+
+/** A session of the calling client (prepared: the token refresh path runs it every time). */
+function ownSession(ctx: EnvContext, actor: ClientActor, sid: string): SessionRow {
+  const row =
+    actor.client && isId('session', sid)
+      ? ctx
+          .prepared('sessions.ofClient', (db) =>
+            db
+              .select()
+              .from(sessions)
+              .where(
+                and(eq(sessions.id, sql.placeholder('sid')), eq(sessions.clientId, sql.placeholder('cid'))),
+              )
+              .prepare(),
+          )
+          .get({ sid, cid: actor.client.id })
+      : undefined
+  if (!row) throw notFound('session')
+  return row
+}
+
+function nextActive(tx: EnvTx, ctx: EnvContext, actor: ClientActor, ended: string) {
+  if (actor.client?.lastActiveSessionId !== ended) return
+  const now = ctx.clock.now()
+  const other = tx
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.clientId, actor.client.id), inArray(sessions.status, ['active', 'pending'])))
+    .all()
+    .filter((s) => s.id !== ended && isLive(s, now))
+    .at(-1)
+  updateClient(tx, ctx, actor, { lastActiveSessionId: other?.id ?? null })
+}
+
+/** Sign out of one session (`ended`), or forget it on this device (`removed`). */
+export function finishSession(ctx: EnvContext, actor: ClientActor, sid: string, how: 'ended' | 'removed') {
+  const s = ownSession(ctx, actor, sid)
+  const done = withTx(ctx, (tx) => {
+    const out = isLive(s, ctx.clock.now()) || how === 'removed' ? endSession(tx, ctx, s, how) : s
+    nextActive(tx, ctx, actor, s.id)
+    return out
+  })
+  return toFapiSession(ctx, done)
+}
+
+export const getClientSession = (ctx: EnvContext, actor: ClientActor, sid: string) =>
+  toFapiSession(ctx, ownSession(ctx, actor, sid))
+
+/** The refresh every open tab makes about every 50 s. */
+export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string) {
+  if (!actor.client) throw sessionTokenRefused('There is no signed-in client on this device.')
+  return {
+    object: 'token' as const,
+    jwt: await mintSessionToken(ctx, ownSession(ctx, actor, sid), actor.origin),
+  }
+}

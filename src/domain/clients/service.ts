@@ -1,0 +1,228 @@
+import { asc, eq, sql } from 'drizzle-orm'
+import { signClientToken, verifyClientToken } from '../../crypto/client-token'
+import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
+import { notFound } from '../../http/shared/errors'
+import { isId, newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { type SessionRow, sessions } from '../sessions/schema'
+import { effectiveStatus, factorVerificationAge, isLive } from '../sessions/service'
+import { signInResourceById } from '../sign-ins/serialize'
+// sign-ups imports this module too; the cycle is only between functions, resolved at call time.
+import { signUpResourceById } from '../sign-ups/service'
+import { toUserResource } from '../users/serialize'
+import { findUser } from '../users/service'
+import { type ClientRow, clients } from './schema'
+
+/**
+ * Who is calling the Frontend API: the device's client (null until one is made), and facts of
+ * the request that flows record. Services set `rotatedSecret` when they rotate the client's
+ * token; the HTTP layer then sends the new token (cookie or Authorization header).
+ */
+export interface ClientActor {
+  client: ClientRow | null
+  ip: string | null
+  userAgent: string | null
+  /** The request's Origin header (session tokens' `azp`). */
+  origin: string | null
+  /** scheme://host[:port] the request reached, for links back to this Frontend API. */
+  frontendUrl: string
+  /** The session a `/v1/me` call names (`?_authn_session_id=`); else the last active one. */
+  sessionId: string | null
+  rotatedSecret?: string
+}
+
+export function findClient(ctx: EnvContext, id: string): ClientRow | null {
+  if (!isId('client', id)) return null
+  return (
+    ctx
+      .prepared('clients.byId', (db) =>
+        db
+          .select()
+          .from(clients)
+          .where(eq(clients.id, sql.placeholder('id')))
+          .prepare(),
+      )
+      .get({ id }) ?? null
+  )
+}
+
+/** The client a token names, if the token is genuine and its rotating secret is current. */
+export async function clientFromToken(ctx: EnvContext, token: string): Promise<ClientRow | null> {
+  const claims = await verifyClientToken(ctx.dataKey, token)
+  if (!claims) return null
+  const client = findClient(ctx, claims.cid)
+  if (!client || !constantTimeEqual(client.rotatingTokenHash, sha256Hex(claims.rot))) return null
+  return client
+}
+
+export const clientToken = (ctx: EnvContext, clientId: string, secret: string) =>
+  signClientToken(ctx.dataKey, { cid: clientId, rot: secret }, ctx.clock.now())
+
+/** Makes the actor's client if it has none yet (in the caller's transaction). */
+export function ensureClient(tx: EnvTx, ctx: EnvContext, actor: ClientActor): ClientRow {
+  if (actor.client) return actor.client
+  const now = ctx.clock.now()
+  const secret = randomToken(24)
+  const row: ClientRow = {
+    id: newId('client'),
+    rotatingTokenHash: sha256Hex(secret),
+    signInId: null,
+    signUpId: null,
+    lastActiveSessionId: null,
+    lastAuthenticationStrategy: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  tx.insert(clients).values(row).run()
+  actor.client = row
+  actor.rotatedSecret = secret
+  return row
+}
+
+/** New rotating secret: an old copy of the client token stops working (session fixation). */
+export function rotateClient(
+  tx: EnvTx,
+  ctx: EnvContext,
+  actor: ClientActor,
+  changes: Partial<ClientRow> = {},
+): ClientRow {
+  const client = actor.client
+  if (!client) throw new Error('rotateClient without a client')
+  const secret = randomToken(24)
+  const updated = { ...client, ...changes, rotatingTokenHash: sha256Hex(secret), updatedAt: ctx.clock.now() }
+  tx.update(clients)
+    .set({ ...changes, rotatingTokenHash: updated.rotatingTokenHash, updatedAt: updated.updatedAt })
+    .where(eq(clients.id, client.id))
+    .run()
+  actor.client = updated
+  actor.rotatedSecret = secret
+  return updated
+}
+
+export function updateClient(
+  tx: EnvTx,
+  ctx: EnvContext,
+  actor: ClientActor,
+  changes: Partial<ClientRow>,
+): ClientRow {
+  const client = actor.client
+  if (!client) throw new Error('updateClient without a client')
+  const updated = { ...client, ...changes, updatedAt: ctx.clock.now() }
+  tx.update(clients)
+    .set({ ...changes, updatedAt: updated.updatedAt })
+    .where(eq(clients.id, client.id))
+    .run()
+  actor.client = updated
+  return updated
+}
+
+export function clientSessions(ctx: EnvContext, clientId: string): SessionRow[] {
+  return ctx.db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.clientId, clientId))
+    .orderBy(asc(sessions.createdAt), asc(sessions.id))
+    .all()
+}
+
+/** The FAPI user: the BAPI user without private metadata. */
+export function toFapiUser(ctx: EnvContext, userId: string) {
+  const agg = findUser(ctx, userId)
+  if (!agg) return null
+  const { private_metadata: _, ...user } = toUserResource(ctx, agg)
+  return user
+}
+export type FapiUser = NonNullable<ReturnType<typeof toFapiUser>>
+
+export function toFapiSession(ctx: EnvContext, s: SessionRow) {
+  const now = ctx.clock.now()
+  const live = isLive(s, now)
+  const user = live ? toFapiUser(ctx, s.userId) : null
+  return {
+    object: 'session' as const,
+    id: s.id,
+    status: effectiveStatus(s, now),
+    expire_at: s.expireAt,
+    abandon_at: s.abandonAt,
+    last_active_at: s.lastActiveAt,
+    last_active_organization_id: s.lastActiveOrganizationId,
+    actor: null,
+    user,
+    public_user_data: user
+      ? {
+          user_id: user.id,
+          first_name: user.first_name,
+          last_name: user.last_name,
+          image_url: user.image_url,
+          has_image: user.has_image,
+          username: user.username,
+          identifier:
+            user.email_addresses.find((e) => e.id === user.primary_email_address_id)?.email_address ??
+            user.phone_numbers.find((p) => p.id === user.primary_phone_number_id)?.phone_number ??
+            user.username,
+        }
+      : null,
+    factor_verification_age: factorVerificationAge(s, now),
+    tasks: s.tasks.map((key) => ({ key })),
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  }
+}
+export type FapiSession = ReturnType<typeof toFapiSession>
+
+export function toClientResource(ctx: EnvContext, client: ClientRow) {
+  return {
+    object: 'client' as const,
+    id: client.id,
+    sessions: clientSessions(ctx, client.id).map((s) => toFapiSession(ctx, s)),
+    sign_in: client.signInId ? signInResourceById(ctx, client.signInId) : null,
+    sign_up: client.signUpId ? signUpResourceById(ctx, client.signUpId) : null,
+    last_active_session_id: client.lastActiveSessionId,
+    last_authentication_strategy: client.lastAuthenticationStrategy,
+    created_at: client.createdAt,
+    updated_at: client.updatedAt,
+  }
+}
+export type ClientResource = ReturnType<typeof toClientResource>
+
+/** BAPI view: ids instead of embedded objects. */
+export function toBapiClient(ctx: EnvContext, client: ClientRow) {
+  return {
+    object: 'client' as const,
+    id: client.id,
+    session_ids: clientSessions(ctx, client.id).map((s) => s.id),
+    sign_in_id: client.signInId,
+    sign_up_id: client.signUpId,
+    last_active_session_id: client.lastActiveSessionId,
+    created_at: client.createdAt,
+    updated_at: client.updatedAt,
+  }
+}
+
+export function getBapiClient(ctx: EnvContext, id: string) {
+  const client = findClient(ctx, id)
+  if (!client) throw notFound('client')
+  return toBapiClient(ctx, client)
+}
+
+/** BAPI: a backend holding a client token (e.g. from a native app) asks what it belongs to. */
+export async function verifyClient(ctx: EnvContext, token: string) {
+  const client = await clientFromToken(ctx, token)
+  if (!client) throw notFound('client')
+  return toBapiClient(ctx, client)
+}
+
+/** The session a `/v1/me` call acts for: the one named in the request, else the last active. */
+export function currentSession(
+  ctx: EnvContext,
+  client: ClientRow | null,
+  sessionId: string | null,
+): SessionRow | null {
+  if (!client) return null
+  const id = sessionId ?? client.lastActiveSessionId
+  if (!id) return null
+  const s = ctx.db.select().from(sessions).where(eq(sessions.id, id)).get()
+  if (!s || s.clientId !== client.id || !isLive(s, ctx.clock.now())) return null
+  return s
+}

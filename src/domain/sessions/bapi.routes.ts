@@ -1,0 +1,63 @@
+import { t } from 'elysia'
+import { Paginated, PaginationQuery } from '../../http/shared/pagination'
+import { capabilityRoutes } from '../../http/shared/routes'
+import { BapiClientResource } from '../clients/model'
+import { getBapiClient, verifyClient } from '../clients/service'
+import { SESSION_STATUSES } from './schema'
+import { getSession, listSessions, revokeSession } from './service'
+
+export const BapiSessionResource = t.Object({
+  object: t.Literal('session'),
+  id: t.String(),
+  client_id: t.String(),
+  user_id: t.String(),
+  status: t.String(),
+  tasks: t.Array(t.Object({ key: t.String() })),
+  last_active_at: t.Integer(),
+  expire_at: t.Nullable(t.Integer()),
+  abandon_at: t.Nullable(t.Integer()),
+  last_active_organization_id: t.Nullable(t.String()),
+  factor_verification_age: t.Array(t.Integer()),
+  actor: t.Null(),
+  latest_activity: t.Object({ ip_address: t.Nullable(t.String()), user_agent: t.Nullable(t.String()) }),
+  created_at: t.Integer(),
+  updated_at: t.Integer(),
+})
+
+const tags = ['Sessions and clients']
+const Id = t.Object({ id: t.String({ maxLength: 64 }) })
+
+export const sessionsBapi = capabilityRoutes('bapi:sessions')
+  .get('/v1/sessions', ({ env, query }) => listSessions(env, query), {
+    query: t.Object(
+      {
+        ...PaginationQuery,
+        user_id: t.Optional(t.String({ maxLength: 64 })),
+        client_id: t.Optional(t.String({ maxLength: 64 })),
+        status: t.Optional(t.UnionEnum([...SESSION_STATUSES])),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: Paginated(BapiSessionResource) },
+    detail: { summary: 'List sessions by user or client and status', tags },
+  })
+  .get('/v1/sessions/:id', ({ env, params }) => getSession(env, params.id), {
+    params: Id,
+    response: { 200: BapiSessionResource },
+    detail: { summary: 'Get a session', tags },
+  })
+  .post('/v1/sessions/:id/revoke', ({ env, params }) => revokeSession(env, params.id), {
+    params: Id,
+    response: { 200: BapiSessionResource },
+    detail: { summary: 'Revoke a session', tags },
+  })
+  .get('/v1/clients/:id', ({ env, params }) => getBapiClient(env, params.id), {
+    params: Id,
+    response: { 200: BapiClientResource },
+    detail: { summary: 'Get a client', tags },
+  })
+  .post('/v1/clients/verify', ({ env, body }) => verifyClient(env, body.token), {
+    body: t.Object({ token: t.String({ maxLength: 4096 }) }, { additionalProperties: false }),
+    response: { 200: BapiClientResource },
+    detail: { summary: 'Which client a client token belongs to', tags },
+  })

@@ -1,0 +1,273 @@
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import { signSessionToken } from '../../crypto/session-token'
+import { withTx } from '../../db/tx'
+import { AppError, notFound } from '../../http/shared/errors'
+import { keysetPage, type Page } from '../../http/shared/pagination'
+import { isId, newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { emit } from '../events/service'
+import { findUser } from '../users/service'
+import { type SessionRow, type SessionStatus, sessions } from './schema'
+
+const LIVE: SessionStatus[] = ['active', 'pending']
+
+/** A session past its deadlines reads as expired/abandoned before the job gets to it. */
+export function effectiveStatus(s: SessionRow, now: number): SessionStatus {
+  if (!LIVE.includes(s.status)) return s.status
+  if (s.expireAt !== null && now >= s.expireAt) return 'expired'
+  if (s.abandonAt !== null && now >= s.abandonAt) return 'abandoned'
+  return s.status
+}
+export const isLive = (s: SessionRow, now: number) => LIVE.includes(effectiveStatus(s, now))
+
+export function findSession(ctx: EnvContext, id: string): SessionRow | null {
+  if (!isId('session', id)) return null
+  return (
+    ctx
+      .prepared('sessions.byId', (db) =>
+        db
+          .select()
+          .from(sessions)
+          .where(eq(sessions.id, sql.placeholder('id')))
+          .prepare(),
+      )
+      .get({ id }) ?? null
+  )
+}
+
+const minutesSince = (at: number | null, now: number) =>
+  at === null ? -1 : Math.max(0, Math.floor((now - at) / 60_000))
+export const factorVerificationAge = (s: SessionRow, now: number): [number, number] => [
+  minutesSince(s.firstFactorVerifiedAt, now),
+  minutesSince(s.secondFactorVerifiedAt, now),
+]
+
+/**
+ * Creates a session for a user on a client inside the caller's transaction (sign-in or sign-up
+ * completion). In single-session mode the client's other live sessions end.
+ */
+export function createSession(
+  tx: EnvTx,
+  ctx: EnvContext,
+  input: {
+    userId: string
+    clientId: string
+    secondFactor: boolean
+    ip: string | null
+    userAgent: string | null
+  },
+): SessionRow {
+  const now = ctx.clock.now()
+  const settings = ctx.settings()
+  const tasks: string[] = []
+  const row: SessionRow = {
+    id: newId('session'),
+    clientId: input.clientId,
+    userId: input.userId,
+    status: tasks.length ? 'pending' : 'active',
+    tasks,
+    lastActiveAt: now,
+    expireAt:
+      settings.session.max_lifetime_seconds === null
+        ? null
+        : now + settings.session.max_lifetime_seconds * 1000,
+    abandonAt:
+      settings.session.inactivity_timeout_seconds === null
+        ? null
+        : now + settings.session.inactivity_timeout_seconds * 1000,
+    firstFactorVerifiedAt: now,
+    secondFactorVerifiedAt: input.secondFactor ? now : null,
+    lastActiveOrganizationId: null,
+    ipAddress: input.ip,
+    userAgent: input.userAgent,
+    endedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  if (!settings.session.multi_session) {
+    const others = tx
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.clientId, input.clientId), inArray(sessions.status, LIVE)))
+      .all()
+    for (const other of others) endSession(tx, ctx, other, 'ended')
+  }
+  tx.insert(sessions).values(row).run()
+  emit(tx, ctx, 'session.created', toBapiSession(row, now))
+  return row
+}
+
+type Ending = 'ended' | 'removed' | 'revoked' | 'expired' | 'abandoned'
+const EVENT_OF: Record<Ending, string> = {
+  ended: 'session.ended',
+  removed: 'session.removed',
+  revoked: 'session.revoked',
+  expired: 'session.expired',
+  abandoned: 'session.abandoned',
+}
+
+export function endSession(tx: EnvTx, ctx: EnvContext, s: SessionRow, status: Ending): SessionRow {
+  const now = ctx.clock.now()
+  const ended = { ...s, status, endedAt: s.endedAt ?? now, updatedAt: now }
+  tx.update(sessions)
+    .set({ status, endedAt: ended.endedAt, updatedAt: now })
+    .where(eq(sessions.id, s.id))
+    .run()
+  emit(tx, ctx, EVENT_OF[status], toBapiSession(ended, now))
+  return ended
+}
+
+/** Ends every live session of a user (ban, delete, password change). */
+export function revokeUserSessions(tx: EnvTx, ctx: EnvContext, userId: string, except?: string) {
+  const live = tx
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), inArray(sessions.status, LIVE)))
+    .all()
+  for (const s of live) if (s.id !== except) endSession(tx, ctx, s, 'revoked')
+}
+
+export function toBapiSession(s: SessionRow, now: number) {
+  return {
+    object: 'session' as const,
+    id: s.id,
+    client_id: s.clientId,
+    user_id: s.userId,
+    status: effectiveStatus(s, now),
+    tasks: s.tasks.map((key) => ({ key })),
+    last_active_at: s.lastActiveAt,
+    expire_at: s.expireAt,
+    abandon_at: s.abandonAt,
+    last_active_organization_id: s.lastActiveOrganizationId,
+    factor_verification_age: factorVerificationAge(s, now),
+    actor: null,
+    latest_activity: { ip_address: s.ipAddress, user_agent: s.userAgent },
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  }
+}
+export type BapiSession = ReturnType<typeof toBapiSession>
+
+// ---- BAPI ---------------------------------------------------------------------------------
+
+export function getSession(ctx: EnvContext, id: string): BapiSession {
+  const s = findSession(ctx, id)
+  if (!s) throw notFound('session')
+  return toBapiSession(s, ctx.clock.now())
+}
+
+export function listSessions(
+  ctx: EnvContext,
+  q: { user_id?: string; client_id?: string; status?: SessionStatus; cursor?: string; limit?: number },
+): Page<BapiSession> {
+  const now = ctx.clock.now()
+  const page = keysetPage<SessionRow>({
+    order: '-created_at',
+    limit: q.limit ?? 10,
+    cursor: q.cursor,
+    sortValue: (r) => r.createdAt,
+    fetch: (after, take) =>
+      ctx.db
+        .select()
+        .from(sessions)
+        .where(
+          and(
+            q.user_id ? eq(sessions.userId, q.user_id) : undefined,
+            q.client_id ? eq(sessions.clientId, q.client_id) : undefined,
+            after
+              ? or(
+                  lt(sessions.createdAt, Number(after.key[0])),
+                  and(eq(sessions.createdAt, Number(after.key[0])), lt(sessions.id, after.key[1])),
+                )
+              : undefined,
+          ),
+        )
+        .orderBy(desc(sessions.createdAt), desc(sessions.id))
+        .limit(take)
+        .all()
+        // Status is filtered on the effective status, which the row may not show yet.
+        .filter((s) => !q.status || effectiveStatus(s, now) === q.status),
+  })
+  return { data: page.rows.map((s) => toBapiSession(s, now)), meta: { next_cursor: page.next_cursor } }
+}
+
+export function revokeSession(ctx: EnvContext, id: string): BapiSession {
+  const s = findSession(ctx, id)
+  if (!s) throw notFound('session')
+  const now = ctx.clock.now()
+  if (!isLive(s, now)) return toBapiSession(s, now)
+  return withTx(ctx, (tx) => toBapiSession(endSession(tx, ctx, s, 'revoked'), now))
+}
+
+// ---- tokens -------------------------------------------------------------------------------
+
+export const sessionTokenRefused = (long: string) =>
+  new AppError(401, [{ code: 'session_token_refused', message: 'session not active', long_message: long }])
+
+/**
+ * Mints the 60-second session token and pushes the inactivity deadline. The hot path of the
+ * Frontend API: one prepared read, one prepared write, one signature.
+ */
+export async function mintSessionToken(
+  ctx: EnvContext,
+  s: SessionRow,
+  origin: string | null,
+): Promise<string> {
+  const now = ctx.clock.now()
+  const status = effectiveStatus(s, now)
+  if (status !== 'active' && status !== 'pending') throw sessionTokenRefused(`The session is ${status}.`)
+  const user = findUser(ctx, s.userId)
+  if (!user || user.user.banned) throw sessionTokenRefused('The session user is gone or banned.')
+  const timeout = ctx.settings().session.inactivity_timeout_seconds
+  ctx
+    .prepared('sessions.touch', (db) =>
+      db
+        .update(sessions)
+        .set({
+          lastActiveAt: sql.placeholder('now') as never,
+          abandonAt: sql.placeholder('abandon') as never,
+        })
+        .where(eq(sessions.id, sql.placeholder('id')))
+        .prepare(),
+    )
+    .run({ now, abandon: timeout === null ? null : now + timeout * 1000, id: s.id })
+  return signSessionToken(ctx.keys, {
+    issuer: ctx.frontendUrl(),
+    userId: s.userId,
+    sessionId: s.id,
+    azp: origin,
+    fva: factorVerificationAge(s, now),
+    ...(status === 'pending' ? { sts: 'pending' } : {}),
+    nowMs: now,
+  })
+}
+
+export function listUserSessions(ctx: EnvContext, userId: string): SessionRow[] {
+  return ctx.db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.userId, userId))
+    .orderBy(asc(sessions.createdAt), asc(sessions.id))
+    .all()
+}
+
+/** Job: persists expiry and abandonment that reads already report. */
+export function expireSessions(ctx: EnvContext) {
+  const now = ctx.clock.now()
+  const due = ctx.db
+    .select()
+    .from(sessions)
+    .where(
+      and(
+        inArray(sessions.status, LIVE),
+        or(sql`${sessions.expireAt} <= ${now}`, sql`${sessions.abandonAt} <= ${now}`),
+      ),
+    )
+    .limit(500)
+    .all()
+  if (!due.length) return
+  withTx(ctx, (tx) => {
+    for (const s of due) endSession(tx, ctx, s, effectiveStatus(s, now) as Ending)
+  })
+}

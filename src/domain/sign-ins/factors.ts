@@ -1,0 +1,94 @@
+import type { EnvContext } from '../../tenancy/context'
+import { maskIdentifier } from '../challenges/service'
+import type { UserAggregate } from '../users/serialize'
+
+export interface Factor {
+  strategy: string
+  safe_identifier: string | null
+  email_address_id?: string
+  phone_number_id?: string
+  primary?: boolean
+}
+
+/** What the user can sign in with, given the env's settings and the user's identifiers. */
+export function firstFactorsFor(ctx: EnvContext, agg: UserAggregate): Factor[] {
+  const s = ctx.settings()
+  const out: Factor[] = []
+  const emails = agg.emails.filter((e) => e.verified)
+  const phones = agg.phones.filter((p) => p.verified)
+  const hasPassword = agg.user.passwordDigest !== null
+  const primaryEmail = (id: string) => id === agg.user.primaryEmailAddressId
+  const primaryPhone = (id: string) => id === agg.user.primaryPhoneNumberId
+  if (s.first_factors.includes('password') && hasPassword)
+    out.push({ strategy: 'password', safe_identifier: null })
+  if (s.identifiers.email_address.enabled) {
+    for (const strategy of ['email_code', 'email_link'] as const) {
+      if (!s.first_factors.includes(strategy)) continue
+      for (const e of emails) {
+        out.push({
+          strategy,
+          safe_identifier: maskIdentifier(e.emailAddress),
+          email_address_id: e.id,
+          primary: primaryEmail(e.id),
+        })
+      }
+    }
+  }
+  if (s.identifiers.phone_number.enabled && s.first_factors.includes('phone_code')) {
+    for (const p of phones) {
+      if (p.reservedForSecondFactor) continue
+      out.push({
+        strategy: 'phone_code',
+        safe_identifier: maskIdentifier(p.phoneNumber),
+        phone_number_id: p.id,
+        primary: primaryPhone(p.id),
+      })
+    }
+  }
+  if (hasPassword) {
+    for (const e of emails) {
+      out.push({
+        strategy: 'reset_password_email_code',
+        safe_identifier: maskIdentifier(e.emailAddress),
+        email_address_id: e.id,
+        primary: primaryEmail(e.id),
+      })
+    }
+    if (s.identifiers.phone_number.enabled) {
+      for (const p of phones) {
+        out.push({
+          strategy: 'reset_password_phone_code',
+          safe_identifier: maskIdentifier(p.phoneNumber),
+          phone_number_id: p.id,
+          primary: primaryPhone(p.id),
+        })
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * Plausible factors for an identifier that matches no user, shown when enumeration protection
+ * is on so the response does not reveal whether the account exists.
+ */
+export function decoyFactorsFor(ctx: EnvContext, identifier: string): Factor[] {
+  const s = ctx.settings()
+  const out: Factor[] = []
+  if (s.first_factors.includes('password')) out.push({ strategy: 'password', safe_identifier: null })
+  if (identifier.includes('@')) {
+    if (s.first_factors.includes('email_code'))
+      out.push({ strategy: 'email_code', safe_identifier: maskIdentifier(identifier), primary: true })
+  } else if (identifier.startsWith('+') && s.first_factors.includes('phone_code')) {
+    out.push({ strategy: 'phone_code', safe_identifier: maskIdentifier(identifier), primary: true })
+  }
+  return out
+}
+
+/**
+ * Second factors the user has enrolled. Multi-factor enrollment arrives with the MFA
+ * capability; until then no user has one and sign-ins complete after the first factor.
+ */
+export function secondFactorsFor(_ctx: EnvContext, _agg: UserAggregate): Factor[] {
+  return []
+}

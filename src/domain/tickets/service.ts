@@ -1,0 +1,282 @@
+import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { randomToken, sha256Hex } from '../../crypto/secrets'
+import { withTx } from '../../db/tx'
+import { AppError, formError, notFound } from '../../http/shared/errors'
+import { keysetPage, type Page } from '../../http/shared/pagination'
+import { isId, newId } from '../../lib/ids'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { emit } from '../events/service'
+import { queueMessage } from '../messages/service'
+import { normalizeEmail } from '../users/identifiers'
+import { findUser } from '../users/service'
+import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
+
+const ticketError = (code: string, long: string) =>
+  new AppError(400, [{ code, message: 'invalid ticket', long_message: long }])
+
+/** The URL a ticket travels in: the Frontend API's accept endpoint, which forwards to the app. */
+const ticketUrl = (ctx: EnvContext, ticket: string) =>
+  `${ctx.frontendUrl()}/v1/tickets/accept?ticket=${encodeURIComponent(ticket)}`
+
+// ---- sign-in tokens -----------------------------------------------------------------------
+
+const toSignInToken = (r: SignInTokenRow, now: number, ticket?: string) => ({
+  object: 'sign_in_token' as const,
+  id: r.id,
+  user_id: r.userId,
+  status: r.status === 'pending' && now >= r.expireAt ? 'expired' : r.status,
+  expire_at: r.expireAt,
+  ...(ticket ? { token: ticket } : {}),
+  url: ticket ? (null as string | null) : null,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+})
+
+export function createSignInToken(ctx: EnvContext, input: { user_id: string; expires_in_seconds?: number }) {
+  if (!findUser(ctx, input.user_id))
+    throw formError('form_param_value_invalid', 'user_id', 'is unknown', 'No user has that id.')
+  const now = ctx.clock.now()
+  const ticket = `sit_${randomToken(32)}`
+  const row: SignInTokenRow = {
+    id: newId('signInToken'),
+    userId: input.user_id,
+    ticketHash: sha256Hex(ticket),
+    status: 'pending',
+    expireAt: now + (input.expires_in_seconds ?? 30 * 86400) * 1000,
+    createdAt: now,
+    updatedAt: now,
+  }
+  return withTx(ctx, (tx) => {
+    tx.insert(signInTokens).values(row).run()
+    const resource = { ...toSignInToken(row, now, ticket), url: ticketUrl(ctx, ticket) }
+    emit(tx, ctx, 'signInToken.created', { ...toSignInToken(row, now), url: null })
+    return resource
+  })
+}
+
+export function revokeSignInToken(ctx: EnvContext, id: string) {
+  if (!isId('signInToken', id)) throw notFound('sign-in token')
+  return withTx(ctx, (tx) => {
+    const row = tx.select().from(signInTokens).where(eq(signInTokens.id, id)).get()
+    if (!row) throw notFound('sign-in token')
+    if (row.status !== 'pending')
+      throw ticketError('sign_in_token_cannot_be_revoked', `The sign-in token is ${row.status}.`)
+    const now = ctx.clock.now()
+    tx.update(signInTokens).set({ status: 'revoked', updatedAt: now }).where(eq(signInTokens.id, id)).run()
+    return toSignInToken({ ...row, status: 'revoked', updatedAt: now }, now)
+  })
+}
+
+// ---- invitations --------------------------------------------------------------------------
+
+export const toInvitation = (r: InvitationRow, now: number) => ({
+  object: 'invitation' as const,
+  id: r.id,
+  email_address: r.emailAddress,
+  public_metadata: r.publicMetadata,
+  status: r.status === 'pending' && now >= r.expireAt ? ('expired' as const) : r.status,
+  redirect_url: r.redirectUrl,
+  url: null as string | null,
+  expire_at: r.expireAt,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+})
+export type InvitationResource = ReturnType<typeof toInvitation>
+
+export interface CreateInvitation {
+  email_address: string
+  public_metadata?: Record<string, unknown>
+  redirect_url?: string
+  notify?: boolean
+  expires_in_days?: number
+  ignore_existing?: boolean
+}
+
+function insertInvitation(
+  tx: EnvTx,
+  ctx: EnvContext,
+  after: (e: () => unknown) => void,
+  input: CreateInvitation,
+  param: string,
+): InvitationResource {
+  const email = normalizeEmail(input.email_address, param)
+  const now = ctx.clock.now()
+  if (!input.ignore_existing) {
+    const pending = tx
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.emailAddress, email), eq(invitations.status, 'pending')))
+      .all()
+      .find((i) => i.expireAt > now)
+    if (pending)
+      throw formError(
+        'duplicate_record',
+        param,
+        'already invited',
+        `${email} already has a pending invitation.`,
+      )
+  }
+  const ticket = `inv_${randomToken(32)}`
+  const row: InvitationRow = {
+    id: newId('instanceInvitation'),
+    emailAddress: email,
+    publicMetadata: input.public_metadata ?? {},
+    ticketHash: sha256Hex(ticket),
+    redirectUrl: input.redirect_url ?? null,
+    status: 'pending',
+    expireAt: now + (input.expires_in_days ?? 30) * 86400_000,
+    createdAt: now,
+    updatedAt: now,
+  }
+  tx.insert(invitations).values(row).run()
+  const url = ticketUrl(ctx, ticket)
+  if (input.notify !== false) {
+    queueMessage(tx, ctx, after, {
+      channel: 'email',
+      template: 'invitation',
+      to: email,
+      vars: { action_url: url },
+      secret: true,
+    })
+  }
+  emit(tx, ctx, 'invitation.created', toInvitation(row, now))
+  return { ...toInvitation(row, now), url }
+}
+
+export const createInvitation = (ctx: EnvContext, input: CreateInvitation) =>
+  withTx(ctx, (tx, after) => insertInvitation(tx, ctx, after, input, 'email_address'))
+
+/** All or nothing: one bad address fails the whole batch. */
+export const createInvitations = (ctx: EnvContext, inputs: CreateInvitation[]) =>
+  withTx(ctx, (tx, after) =>
+    inputs.map((input, i) => insertInvitation(tx, ctx, after, input, `${i}.email_address`)),
+  )
+
+export function listInvitations(
+  ctx: EnvContext,
+  q: { status?: string; cursor?: string; limit?: number },
+): Page<InvitationResource> {
+  const now = ctx.clock.now()
+  const page = keysetPage<InvitationRow>({
+    order: '-created_at',
+    limit: q.limit ?? 10,
+    cursor: q.cursor,
+    sortValue: (r) => r.createdAt,
+    fetch: (after, take) =>
+      ctx.db
+        .select()
+        .from(invitations)
+        .where(
+          after
+            ? or(
+                lt(invitations.createdAt, Number(after.key[0])),
+                and(eq(invitations.createdAt, Number(after.key[0])), lt(invitations.id, after.key[1])),
+              )
+            : undefined,
+        )
+        .orderBy(desc(invitations.createdAt), desc(invitations.id))
+        .limit(take)
+        .all()
+        .filter((r) => !q.status || toInvitation(r, now).status === q.status),
+  })
+  return { data: page.rows.map((r) => toInvitation(r, now)), meta: { next_cursor: page.next_cursor } }
+}
+
+export function revokeInvitation(ctx: EnvContext, id: string) {
+  if (!isId('instanceInvitation', id)) throw notFound('invitation')
+  return withTx(ctx, (tx) => {
+    const row = tx.select().from(invitations).where(eq(invitations.id, id)).get()
+    if (!row) throw notFound('invitation')
+    const now = ctx.clock.now()
+    if (toInvitation(row, now).status !== 'pending') {
+      throw new AppError(400, [
+        {
+          code: 'invitation_not_pending',
+          message: 'not pending',
+          long_message: `The invitation is ${toInvitation(row, now).status}.`,
+        },
+      ])
+    }
+    tx.update(invitations).set({ status: 'revoked', updatedAt: now }).where(eq(invitations.id, id)).run()
+    const resource = toInvitation({ ...row, status: 'revoked', updatedAt: now }, now)
+    emit(tx, ctx, 'invitation.revoked', resource)
+    return resource
+  })
+}
+
+// ---- consuming tickets --------------------------------------------------------------------
+
+export type Ticket =
+  | { kind: 'sign_in_token'; row: SignInTokenRow }
+  | { kind: 'invitation'; row: InvitationRow }
+
+/** Looks a ticket up and checks it is still usable; consuming happens in the flow's transaction. */
+export function inspectTicket(ctx: EnvContext, ticket: string): Ticket {
+  const hash = sha256Hex(ticket)
+  const now = ctx.clock.now()
+  const sit = ctx.db.select().from(signInTokens).where(eq(signInTokens.ticketHash, hash)).get()
+  if (sit) {
+    if (sit.status === 'accepted')
+      throw ticketError('sign_in_token_already_used_code', 'This sign-in token has been used.')
+    if (sit.status === 'revoked')
+      throw ticketError('sign_in_token_revoked_code', 'This sign-in token was revoked.')
+    if (now >= sit.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
+    return { kind: 'sign_in_token', row: sit }
+  }
+  const inv = ctx.db.select().from(invitations).where(eq(invitations.ticketHash, hash)).get()
+  if (inv) {
+    if (inv.status === 'accepted')
+      throw ticketError('invitation_already_accepted', 'This invitation has been accepted.')
+    if (inv.status === 'revoked') throw ticketError('revoked_invitation', 'This invitation was revoked.')
+    if (now >= inv.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
+    return { kind: 'invitation', row: inv }
+  }
+  throw ticketError('ticket_invalid_code', 'The ticket is invalid.')
+}
+
+/** Marks a ticket used, inside the transaction that signs in or signs up with it. */
+export function consumeTicket(tx: EnvTx, ctx: EnvContext, ticket: Ticket, userId: string) {
+  const now = ctx.clock.now()
+  // The transaction holds the write lock, so checking then updating cannot race.
+  if (ticket.kind === 'sign_in_token') {
+    const current = tx
+      .select({ status: signInTokens.status })
+      .from(signInTokens)
+      .where(eq(signInTokens.id, ticket.row.id))
+      .get()
+    if (current?.status !== 'pending')
+      throw ticketError('sign_in_token_already_used_code', 'This sign-in token has been used.')
+    tx.update(signInTokens)
+      .set({ status: 'accepted', updatedAt: now })
+      .where(eq(signInTokens.id, ticket.row.id))
+      .run()
+  } else {
+    const current = tx
+      .select({ status: invitations.status })
+      .from(invitations)
+      .where(eq(invitations.id, ticket.row.id))
+      .get()
+    if (current?.status !== 'pending')
+      throw ticketError('invitation_already_accepted', 'This invitation has been accepted.')
+    tx.update(invitations)
+      .set({ status: 'accepted', updatedAt: now })
+      .where(eq(invitations.id, ticket.row.id))
+      .run()
+    emit(tx, ctx, 'invitation.accepted', {
+      ...toInvitation({ ...ticket.row, status: 'accepted', updatedAt: now }, now),
+      user_id: userId,
+    })
+  }
+}
+
+/** Where `/v1/tickets/accept` forwards a browser: the ticket's own redirect or the app's. */
+export function ticketLanding(ctx: EnvContext, ticket: Ticket): string | null {
+  const settings = ctx.settings()
+  const target =
+    (ticket.kind === 'invitation' ? ticket.row.redirectUrl : null) ??
+    settings.redirect_urls[0] ??
+    settings.allowed_origins[0] ??
+    null
+  return target
+}

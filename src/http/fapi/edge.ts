@@ -1,0 +1,76 @@
+import { clientToken } from '../../domain/clients/service'
+import { isAllowedOrigin } from '../../domain/redirects/service'
+import type { EnvContext } from '../../tenancy/context'
+import { isLocalHost } from '../../tenancy/pool'
+import { AppError } from '../shared/errors'
+import type { RequestState } from '../shared/request-state'
+import { CLIENT_COOKIE } from './actor'
+
+/** Browsers keep cookies at most ~400 days; the session rows decide what is signed in. */
+const COOKIE_MAX_AGE_S = 365 * 86400
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const originInvalid = () =>
+  new AppError(403, [
+    {
+      code: 'origin_invalid',
+      message: 'origin not allowed',
+      long_message: 'This origin may not call the Frontend API of this instance.',
+    },
+  ])
+
+/** A cross-origin mutation from an origin the env does not allow is refused (CSRF). */
+export function checkOrigin(ctx: EnvContext, request: Request, state: RequestState) {
+  const origin = request.headers.get('origin')
+  if (!origin || SAFE.has(request.method)) return
+  if (!isAllowedOrigin(ctx, origin, state.frontendUrl!)) throw originInvalid()
+}
+
+/** Preflight answer for an allowed origin (credentials included). */
+export function preflight(ctx: EnvContext, request: Request, state: RequestState): Response {
+  const origin = request.headers.get('origin')
+  const headers = new Headers({ vary: 'Origin' })
+  if (origin && isAllowedOrigin(ctx, origin, state.frontendUrl!)) {
+    headers.set('access-control-allow-origin', origin)
+    headers.set('access-control-allow-credentials', 'true')
+    headers.set('access-control-allow-methods', 'GET, POST, PATCH, PUT, DELETE')
+    headers.set(
+      'access-control-allow-headers',
+      request.headers.get('access-control-request-headers') ?? 'authorization, content-type',
+    )
+    headers.set('access-control-max-age', '600')
+  }
+  return new Response(null, { status: 204, headers })
+}
+
+/**
+ * After a FAPI route: CORS headers for an allowed origin (error responses included), and the
+ * client token when the route made or rotated the client: a cookie for browsers, the
+ * Authorization response header for native apps.
+ */
+export async function finishFapiResponse(
+  ctx: EnvContext,
+  request: Request,
+  state: RequestState,
+  response: Response,
+) {
+  const origin = request.headers.get('origin')
+  if (origin && isAllowedOrigin(ctx, origin, state.frontendUrl!)) {
+    response.headers.set('access-control-allow-origin', origin)
+    response.headers.set('access-control-allow-credentials', 'true')
+    response.headers.set('access-control-expose-headers', 'authorization, x-trace-id, retry-after')
+    response.headers.append('vary', 'Origin')
+  }
+  const actor = state.fapi?.actor
+  if (!actor?.rotatedSecret || !actor.client) return
+  const token = await clientToken(ctx, actor.client.id, actor.rotatedSecret)
+  if (state.fapi?.native) {
+    response.headers.set('authorization', token)
+    return
+  }
+  const secure = !isLocalHost(new URL(state.frontendUrl!).hostname)
+  response.headers.append(
+    'set-cookie',
+    `${CLIENT_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${COOKIE_MAX_AGE_S}${secure ? '; Secure' : ''}`,
+  )
+}
