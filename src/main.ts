@@ -55,6 +55,7 @@ async function serve(rt: Runtime, args: Args) {
     development: false,
     fetch: (request, server) => rt.server.handle(request, server.requestIP(request)?.address ?? null),
   })
+  rt.setLocalPort(bun.port ?? port)
   for (const e of rt.registry.list()) {
     const info = rt.pool.use(e.id, environmentInfo)
     banner.push(`env ${info.id} (${info.type}, ${info.name})`)

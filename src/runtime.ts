@@ -22,6 +22,8 @@ export interface Runtime {
   server: Server
   scheduler: Scheduler
   tenancy: TenancyDeps
+  /** Once the server is bound: the port local frontend hosts' URLs carry. */
+  setLocalPort(port: number): void
   close(): void
 }
 
@@ -33,6 +35,7 @@ export function createRuntime(
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir)
   const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
+  let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)
   const pool = createEnvPool({
     dataDir: config.dataDir,
@@ -41,7 +44,7 @@ export function createRuntime(
     passwords,
     delivery,
     maxOpen: config.maxOpenEnvs,
-    localPort: config.port,
+    localPort: () => localPort,
   })
   const server = createServer({
     registry,
@@ -70,6 +73,9 @@ export function createRuntime(
     server,
     scheduler,
     tenancy: { dataDir: config.dataDir, registry, pool, clock },
+    setLocalPort(port) {
+      localPort = port
+    },
     close() {
       pool.closeAll()
       registry.close()

@@ -34,8 +34,8 @@ export interface PoolDeps {
   passwords: PasswordHasher
   delivery: Delivery
   maxOpen: number
-  /** The port local (`*.localhost`) frontend hosts are served on, for their URLs. */
-  localPort: number
+  /** The port local (`*.localhost`) frontend hosts are served on (known once bound). */
+  localPort: () => number
 }
 
 interface Entry {
@@ -89,13 +89,15 @@ function createContext(
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
     delivery: p.delivery,
-    frontendUrl: () =>
-      cached('frontendUrl', () => {
+    frontendUrl: () => {
+      const host = cached('primaryHost', () => {
         const row = p.client
           .query<{ host: string }, []>('SELECT host FROM hosts ORDER BY created_at, host LIMIT 1')
           .get()
-        return frontendUrlOf(row?.host ?? 'localhost', p.localPort)
-      }),
+        return row?.host ?? 'localhost'
+      })
+      return frontendUrlOf(host, p.localPort())
+    },
     settings: () =>
       cached('settings', () => {
         const row = readSettings.get()

@@ -18,7 +18,7 @@ const poolOf = (maxOpen: number) =>
     passwords: h.rt.passwords,
     delivery: noDelivery,
     maxOpen,
-    localPort: 3000,
+    localPort: () => 3000,
   })
 
 describe('env pool', () => {

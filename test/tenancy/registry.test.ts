@@ -40,7 +40,7 @@ describe('registry', () => {
       passwords: h.rt.passwords,
       delivery: noDelivery,
       maxOpen: 4,
-      localPort: 3000,
+      localPort: () => 3000,
     })
     const env = await createEnvironment(
       { dataDir: h.dir, registry: cli, pool, clock: h.clock },
