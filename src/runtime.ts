@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
-import { ENV_JOBS } from './jobs/prune-keys'
+import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
 import { type AccessLog, type Logger, silentAccess } from './log'
@@ -38,6 +38,8 @@ export function createRuntime(
     log: opts.log,
     passwords,
     maxOpen: config.maxOpenEnvs,
+    // The scheduler is built below; kicks only happen once requests or jobs run.
+    kick: (envId, job) => scheduler.kick(envId, job),
   })
   const server = createServer({
     registry,
@@ -48,7 +50,7 @@ export function createRuntime(
     maxBodyBytes: config.maxBodyBytes,
   })
   const scheduler = createScheduler({
-    jobs: ENV_JOBS,
+    jobs: createEnvJobs(config),
     pool,
     registry,
     clock,
@@ -66,6 +68,8 @@ export function createRuntime(
     scheduler,
     tenancy: { dataDir: config.dataDir, registry, pool, clock },
     close() {
+      // Refuses new kicks at once; work in progress finishes on the handles it leased.
+      void scheduler.stop()
       pool.closeAll()
       registry.close()
     },

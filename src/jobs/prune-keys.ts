@@ -13,5 +13,3 @@ export const pruneKeysJob: EnvJob = {
     }
   },
 }
-
-export const ENV_JOBS: EnvJob[] = [pruneKeysJob]

@@ -24,6 +24,11 @@ export interface EnvContext {
   readonly clock: Clock
   readonly log: Logger
   readonly passwords: PasswordHasher
+  /**
+   * Asks for a background job (e.g. `webhooks`) to run for this env right after the current
+   * transaction commits, instead of at the next scheduler tick. A no-op without a scheduler.
+   */
+  kick(job: string): void
   /** The env's auth configuration, cached until this or another process writes it. */
   settings(): InstanceSettings
   /**

@@ -32,6 +32,8 @@ export interface PoolDeps {
   log: Logger
   passwords: PasswordHasher
   maxOpen: number
+  /** Runs a job for an env soon (the scheduler's kick); contexts expose it as `ctx.kick`. */
+  kick?: (envId: string, job: string) => void
 }
 
 interface Entry {
@@ -78,6 +80,7 @@ function createContext(
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
+    kick: (job) => p.kick?.(p.id, job),
     settings: () =>
       cached('settings', () => {
         const row = readSettings.get()

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../../src/config'
+import { type Config, loadConfig } from '../../src/config'
 import type { SigningAlgorithm } from '../../src/crypto/keys'
 import { createPasswordHasher } from '../../src/crypto/passwords'
 import { fixedClock } from '../../src/lib/clock'
@@ -27,7 +27,7 @@ export interface EnvSeed {
 type Body = Record<string, unknown> | unknown[] | string | undefined
 
 export interface Harness {
-  rt: Runtime
+  readonly rt: Runtime
   clock: ReturnType<typeof fixedClock>
   dir: string
   envs: TestEnv[]
@@ -51,6 +51,8 @@ export interface Harness {
   /** Runs fn against the env's context (for assertions on stored state). */
   ctx<T>(fn: (ctx: EnvContext) => T, env?: TestEnv): T
   addEnv(seed?: EnvSeed): Promise<TestEnv>
+  /** Closes the runtime and builds a new one on the same data root and clock (a process restart). */
+  restart(): Promise<void>
   close(): void
 }
 
@@ -60,12 +62,14 @@ let counter = 0
  * A runtime over a fresh temp data root with a fixed clock and cheap password hashing; no port
  * is opened. Every env answers on a realistic host name (Elysia needs one, style-anchors §4.1.13).
  */
-export async function createHarness(opts: { envs?: EnvSeed[]; now?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { envs?: EnvSeed[]; now?: string; config?: Partial<Config> } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'authn-test-'))
   const clock = fixedClock(opts.now ?? '2026-01-01T00:00:00Z')
-  const config = loadConfig({}, { dataDir: dir, logLevel: 'silent' })
+  const config = loadConfig({}, { ...opts.config, dataDir: dir, logLevel: 'silent' })
   const passwords = createPasswordHasher({ concurrency: 4, memoryCost: 4096, timeCost: 1 })
-  const rt = createRuntime(config, { log: silentLogger, clock, passwords })
+  let rt = createRuntime(config, { log: silentLogger, clock, passwords })
   const envs: TestEnv[] = []
 
   async function addEnv(seed: EnvSeed = {}): Promise<TestEnv> {
@@ -95,7 +99,9 @@ export async function createHarness(opts: { envs?: EnvSeed[]; now?: string } = {
     return JSON.stringify(body)
   }
   const h: Harness = {
-    rt,
+    get rt() {
+      return rt
+    },
     clock,
     dir,
     envs,
@@ -115,6 +121,11 @@ export async function createHarness(opts: { envs?: EnvSeed[]; now?: string } = {
     },
     ctx: (fn, env) => rt.pool.use((env ?? envs[0]!).id, fn),
     addEnv,
+    async restart() {
+      await rt.scheduler.stop()
+      rt.close()
+      rt = createRuntime(config, { log: silentLogger, clock, passwords })
+    },
     close() {
       rt.close()
       rmSync(dir, { recursive: true, force: true })
