@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
+import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
@@ -14,3 +15,4 @@ export const createBapi = () =>
     .use(instanceBapi)
     .use(eventsBapi)
     .use(jwksBapi)
+    .use(jwtTemplatesBapi)
