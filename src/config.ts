@@ -18,6 +18,8 @@ export const ConfigSchema = T.Object({
   passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** How often the job scheduler ticks (ms). */
   jobIntervalMs: T.Integer({ minimum: 50, default: 10_000 }),
+  /** How long one webhook attempt may take before it counts as failed (ms). */
+  webhookTimeoutMs: T.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -30,6 +32,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxOpenEnvs: 'AUTHN_MAX_OPEN_ENVS',
   passwordHashConcurrency: 'AUTHN_PASSWORD_HASH_CONCURRENCY',
   jobIntervalMs: 'AUTHN_JOB_INTERVAL_MS',
+  webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
 }
 
 export function loadConfig(

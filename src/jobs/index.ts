@@ -1,6 +1,10 @@
 import type { Config } from '../config'
+import { webhookDeliveryJob } from '../domain/webhooks/worker'
 import { pruneKeysJob } from './prune-keys'
 import type { EnvJob } from './scheduler'
 
 /** Every job the scheduler runs for each env, in order. */
-export const createEnvJobs = (_config: Config): EnvJob[] => [pruneKeysJob]
+export const createEnvJobs = (config: Config): EnvJob[] => [
+  pruneKeysJob,
+  webhookDeliveryJob({ timeoutMs: config.webhookTimeoutMs }),
+]

@@ -3,18 +3,20 @@ import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { keysetPage, type Page } from '../../http/shared/pagination'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
+import { queueDeliveries } from '../webhooks/fanout'
 import { events } from './schema'
 
-type Writer = Pick<BunSQLiteDatabase, 'insert'>
+type Writer = Pick<BunSQLiteDatabase, 'insert' | 'select'>
 
 /**
  * Records a change. Call it with the transaction that makes the change, so the event exists
- * exactly when the change does; webhook delivery reads from this table.
+ * exactly when the change does. The same transaction queues its webhook deliveries, so no
+ * acknowledged change goes undelivered.
  */
 export function emit(tx: Writer, ctx: EnvContext, type: string, data: Record<string, unknown>) {
-  tx.insert(events)
-    .values({ id: newId('event'), type, payload: data, createdAt: ctx.clock.now() })
-    .run()
+  const event = { id: newId('event'), type, payload: data, createdAt: ctx.clock.now() }
+  tx.insert(events).values(event).run()
+  queueDeliveries(tx, ctx, event)
 }
 
 export interface EventResource {

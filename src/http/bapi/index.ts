@@ -4,6 +4,7 @@ import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
+import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -16,3 +17,4 @@ export const createBapi = () =>
     .use(eventsBapi)
     .use(jwksBapi)
     .use(jwtTemplatesBapi)
+    .use(webhooksBapi)
