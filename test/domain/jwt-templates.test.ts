@@ -80,6 +80,22 @@ describe('JWT template CRUD', () => {
     expect(mine).toEqual(['jwtTemplate.deleted', 'jwtTemplate.updated', 'jwtTemplate.created'])
   })
 
+  it('pages newest first with a cursor', async () => {
+    for (let i = 0; i < 3; i++) await createTemplate()
+    const all = (await body(await h.bapi('GET', '/v1/jwt-templates?limit=500'))).data.map((t: any) => t.id)
+    const paged: string[] = []
+    let cursor = ''
+    do {
+      const page = await body(
+        await h.bapi('GET', `/v1/jwt-templates?limit=2${cursor && `&cursor=${cursor}`}`),
+      )
+      paged.push(...page.data.map((t: any) => t.id))
+      cursor = page.meta.next_cursor ?? ''
+    } while (cursor)
+    expect(paged).toEqual(all)
+    expect([...all].sort().reverse()).toEqual(all)
+  })
+
   it('refuses a duplicate name', async () => {
     await createTemplate({ name: 'dup' })
     const res = await h.bapi('POST', '/v1/jwt-templates', { name: 'dup', claims: {} })

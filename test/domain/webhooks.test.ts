@@ -77,6 +77,21 @@ describe('webhook endpoints', () => {
     expect((await h.bapi('GET', `/v1/webhook-endpoints/${created.id}`)).status).toBe(404)
   })
 
+  it('pages newest first with a cursor', async () => {
+    for (let i = 0; i < 3; i++)
+      await h.bapi('POST', '/v1/webhook-endpoints', { url: `https://p${i}.example.com/`, ...QUIET })
+    const all = (await body(await h.bapi('GET', '/v1/webhook-endpoints?limit=500'))).data.map(
+      (e: any) => e.id,
+    )
+    const first = await body(await h.bapi('GET', '/v1/webhook-endpoints?limit=2'))
+    const second = await body(
+      await h.bapi('GET', `/v1/webhook-endpoints?limit=500&cursor=${first.meta.next_cursor}`),
+    )
+    expect([...first.data, ...second.data].map((e: any) => e.id)).toEqual(all)
+    expect(second.meta.next_cursor).toBeNull()
+    expect([...all].sort().reverse()).toEqual(all)
+  })
+
   it('rotates the secret: a new one, shown once', async () => {
     const created = await body(
       await h.bapi('POST', '/v1/webhook-endpoints', { url: 'https://a.example.com/', ...QUIET }),

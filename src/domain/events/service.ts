@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import { queueDeliveries } from '../webhooks/fanout'
@@ -50,17 +50,7 @@ export function listEvents(
       ctx.db
         .select()
         .from(events)
-        .where(
-          and(
-            typeFilter,
-            after
-              ? or(
-                  lt(events.createdAt, Number(after.key[0])),
-                  and(eq(events.createdAt, Number(after.key[0])), lt(events.id, after.key[1])),
-                )
-              : undefined,
-          ),
-        )
+        .where(and(typeFilter, olderThan(events.createdAt, events.id, after)))
         .orderBy(desc(events.createdAt), desc(events.id))
         .limit(take)
         .all(),
@@ -68,9 +58,5 @@ export function listEvents(
   const total = q.include_total_count
     ? (ctx.db.select({ n: sql<number>`count(*)` }).from(events).where(typeFilter).get()?.n ?? 0)
     : undefined
-  return {
-    data: page.rows.map(toResource),
-    ...(total !== undefined ? { total_count: total } : {}),
-    meta: { next_cursor: page.next_cursor },
-  }
+  return pageOf(page.rows.map(toResource), page.next_cursor, total)
 }

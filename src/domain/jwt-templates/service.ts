@@ -1,9 +1,9 @@
-import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm'
+import { and, desc, eq, ne, sql } from 'drizzle-orm'
 import { type CustomSigningAlgorithm, importCustomKey, KeyMaterialError } from '../../crypto/custom-keys'
 import { seal, unseal } from '../../crypto/seal'
 import { withTx } from '../../db/tx'
 import { assertThat, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -138,14 +138,7 @@ export function listJwtTemplates(ctx: EnvContext, q: ListJwtTemplatesQuery): Pag
       ctx.db
         .select()
         .from(jwtTemplates)
-        .where(
-          after
-            ? or(
-                lt(jwtTemplates.createdAt, Number(after.key[0])),
-                and(eq(jwtTemplates.createdAt, Number(after.key[0])), lt(jwtTemplates.id, after.key[1])),
-              )
-            : undefined,
-        )
+        .where(olderThan(jwtTemplates.createdAt, jwtTemplates.id, after))
         .orderBy(desc(jwtTemplates.createdAt), desc(jwtTemplates.id))
         .limit(take)
         .all(),
@@ -153,11 +146,7 @@ export function listJwtTemplates(ctx: EnvContext, q: ListJwtTemplatesQuery): Pag
   const total = q.include_total_count
     ? (ctx.db.select({ n: sql<number>`count(*)` }).from(jwtTemplates).get()?.n ?? 0)
     : undefined
-  return {
-    data: page.rows.map(toJwtTemplateResource),
-    ...(total !== undefined ? { total_count: total } : {}),
-    meta: { next_cursor: page.next_cursor },
-  }
+  return pageOf(page.rows.map(toJwtTemplateResource), page.next_cursor, total)
 }
 
 export function createJwtTemplate(ctx: EnvContext, input: CreateJwtTemplateBody): JwtTemplateResource {

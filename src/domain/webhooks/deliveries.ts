@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { AppError, assertThat, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
 import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -71,19 +71,14 @@ export function listDeliveries(
           and(
             eq(d.endpointId, endpointId),
             q.status ? eq(d.status, q.status) : undefined,
-            after
-              ? or(
-                  lt(d.createdAt, Number(after.key[0])),
-                  and(eq(d.createdAt, Number(after.key[0])), lt(d.id, after.key[1])),
-                )
-              : undefined,
+            olderThan(d.createdAt, d.id, after),
           ),
         )
         .orderBy(desc(d.createdAt), desc(d.id))
         .limit(take)
         .all(),
   })
-  return { data: withDetails(ctx.db, page.rows), meta: { next_cursor: page.next_cursor } }
+  return pageOf(withDetails(ctx.db, page.rows), page.next_cursor)
 }
 
 const conflict = (code: string, long: string) =>

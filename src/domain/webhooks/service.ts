@@ -1,9 +1,9 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import { desc, eq, sql } from 'drizzle-orm'
 import { seal } from '../../crypto/seal'
 import { newWebhookSecret } from '../../crypto/webhook-signature'
 import { withTx } from '../../db/tx'
 import { AppError, assertThat, formError, formParamInvalid, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import { literalRefusal } from '../../lib/private-network'
 import type { EnvContext } from '../../tenancy/context'
@@ -76,27 +76,13 @@ export function listWebhookEndpoints(
       ctx.db
         .select()
         .from(webhookEndpoints)
-        .where(
-          after
-            ? or(
-                lt(webhookEndpoints.createdAt, Number(after.key[0])),
-                and(
-                  eq(webhookEndpoints.createdAt, Number(after.key[0])),
-                  lt(webhookEndpoints.id, after.key[1]),
-                ),
-              )
-            : undefined,
-        )
+        .where(olderThan(webhookEndpoints.createdAt, webhookEndpoints.id, after))
         .orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id))
         .limit(take)
         .all(),
   })
   const total = q.include_total_count ? countEndpoints(ctx.db) : undefined
-  return {
-    data: page.rows.map(toWebhookEndpointResource),
-    ...(total !== undefined ? { total_count: total } : {}),
-    meta: { next_cursor: page.next_cursor },
-  }
+  return pageOf(page.rows.map(toWebhookEndpointResource), page.next_cursor, total)
 }
 
 const countEndpoints = (db: EnvContext['db'] | EnvTx) =>
