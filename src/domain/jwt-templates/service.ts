@@ -188,13 +188,17 @@ export function updateJwtTemplate(
   const current = isId('jwtTemplate', id) ? loadRow(ctx.db, id) : undefined
   assertThat(current, () => notFound('JWT template'))
   if (input.claims) checkClaims(input.claims)
-  const signing = resolveSigning(
-    { alg: input.signing_algorithm, key: input.custom_signing_key },
-    {
-      alg: current.signingAlgorithm as CustomSigningAlgorithm | null,
-      key: () => unsealKey(ctx, current),
-    },
-  )
+  // The stored key is unsealed and re-checked only when the signing setup changes.
+  const signing =
+    input.signing_algorithm === undefined && input.custom_signing_key === undefined
+      ? null
+      : resolveSigning(
+          { alg: input.signing_algorithm, key: input.custom_signing_key },
+          {
+            alg: current.signingAlgorithm as CustomSigningAlgorithm | null,
+            key: () => unsealKey(ctx, current),
+          },
+        )
   const now = ctx.clock.now()
   // Everything from the read above to the commit is synchronous: nothing can change the row between.
   const resource = withTx(ctx, (tx) => {
@@ -205,13 +209,15 @@ export function updateJwtTemplate(
         ...(input.claims !== undefined ? { claims: input.claims } : {}),
         ...(input.lifetime !== undefined ? { lifetime: input.lifetime } : {}),
         ...(input.allowed_clock_skew !== undefined ? { allowedClockSkew: input.allowed_clock_skew } : {}),
-        signingAlgorithm: signing.alg,
-        customSigningKey:
-          signing.key === null
-            ? null
-            : input.custom_signing_key === undefined
-              ? current.customSigningKey
-              : seal(ctx.dataKey, signing.key, keyAad(id)),
+        ...(signing && {
+          signingAlgorithm: signing.alg,
+          customSigningKey:
+            signing.key === null
+              ? null
+              : input.custom_signing_key === undefined
+                ? current.customSigningKey
+                : seal(ctx.dataKey, signing.key, keyAad(id)),
+        }),
         updatedAt: now,
       })
       .where(eq(jwtTemplates.id, id))
