@@ -18,14 +18,16 @@ export const ConfigSchema = T.Object({
   passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** How often the job scheduler ticks (ms). */
   jobIntervalMs: T.Integer({ minimum: 50, default: 10_000 }),
-  /** SMTP relay for every env's email, e.g. smtp://user:pass@mail.example.com:587; unset: no email. */
   /** Per-IP rate limits on the Frontend API's sign-in endpoints. */
   rateLimits: T.Boolean({ default: true }),
+  /** SMTP relay for every env's email, e.g. smtp://user:pass@mail.example.com:587; unset: no email. */
   smtpUrl: T.Optional(T.String({ minLength: 1 })),
   /** SMS over an HTTP API shaped like Twilio's Messages API; unset account: no SMS. */
   smsApiUrl: T.String({ default: 'https://api.twilio.com' }),
   smsAccountSid: T.Optional(T.String({ minLength: 1 })),
   smsAuthToken: T.Optional(T.String({ minLength: 1 })),
+  /** How long one webhook attempt may take before it counts as failed (ms). */
+  webhookTimeoutMs: T.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -43,6 +45,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smsApiUrl: 'AUTHN_SMS_API_URL',
   smsAccountSid: 'AUTHN_SMS_ACCOUNT_SID',
   smsAuthToken: 'AUTHN_SMS_AUTH_TOKEN',
+  webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
 }
 
 export function loadConfig(

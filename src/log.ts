@@ -20,6 +20,8 @@ export const REDACT_PATHS = [
   '*.code',
   '*.token',
   '*.private_jwk',
+  '*.custom_signing_key',
+  '*.secret',
 ]
 
 export interface AccessLine {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
 import { createDelivery, type Delivery } from './domain/messages/delivery'
-import { ENV_JOBS } from './jobs'
+import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
 import { type AccessLog, type Logger, silentAccess } from './log'
@@ -45,6 +45,8 @@ export function createRuntime(
     delivery,
     maxOpen: config.maxOpenEnvs,
     localPort: () => localPort,
+    // The scheduler is built below; kicks only happen once requests or jobs run.
+    kick: (envId, job) => scheduler.kick(envId, job),
   })
   const server = createServer({
     registry,
@@ -56,7 +58,7 @@ export function createRuntime(
     rateLimits: config.rateLimits,
   })
   const scheduler = createScheduler({
-    jobs: ENV_JOBS,
+    jobs: createEnvJobs(config),
     pool,
     registry,
     clock,
@@ -77,6 +79,8 @@ export function createRuntime(
       localPort = port
     },
     close() {
+      // Refuses new kicks at once; work in progress finishes on the handles it leased.
+      void scheduler.stop()
       pool.closeAll()
       registry.close()
     },

@@ -1,6 +1,12 @@
+import type { Config } from '../config'
+import { webhookDeliveryJob } from '../domain/webhooks/worker'
 import { IDENTITY_JOBS } from './identity'
 import { pruneKeysJob } from './prune-keys'
 import type { EnvJob } from './scheduler'
 
-/** Every background job, run for each env on each scheduler tick. */
-export const ENV_JOBS: EnvJob[] = [pruneKeysJob, ...IDENTITY_JOBS]
+/** Every job the scheduler runs for each env, in order. */
+export const createEnvJobs = (config: Config): EnvJob[] => [
+  pruneKeysJob,
+  ...IDENTITY_JOBS,
+  webhookDeliveryJob({ timeoutMs: config.webhookTimeoutMs }),
+]

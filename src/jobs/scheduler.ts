@@ -14,7 +14,15 @@ export interface Scheduler {
   start(): void
   /** One pass of every job over every env; tests call it with a fixed clock. */
   tick(): Promise<void>
-  /** Stops ticking and waits for a pass in progress to finish. */
+  /**
+   * Runs one job for one env soon (after the current synchronous transaction has committed),
+   * without waiting for the next tick: e.g. webhook delivery right after an event. Kicks while
+   * the job is already queued coalesce; a kick while it runs makes it run once more.
+   */
+  kick(envId: string, jobName: string): void
+  /** Resolves once no tick or kick is running or queued (tests wait on it). */
+  idle(): Promise<void>
+  /** Stops ticking, refuses new kicks and waits for work in progress to finish. */
   stop(): Promise<void>
 }
 
@@ -29,6 +37,7 @@ export function createScheduler(deps: {
   let timer: ReturnType<typeof setTimeout> | null = null
   let running: Promise<void> | null = null
   let stopped = false
+  const kicks = new Map<string, { started: boolean; again: boolean; done: Promise<void> }>()
 
   async function tick() {
     for (const env of deps.registry.list()) {
@@ -46,6 +55,47 @@ export function createScheduler(deps: {
       } finally {
         lease.release()
       }
+    }
+  }
+
+  async function runKicked(envId: string, job: EnvJob, entry: { started: boolean; again: boolean }) {
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    entry.started = true
+    do {
+      entry.again = false
+      if (stopped) return
+      const lease = deps.pool.lease(envId)
+      if (!lease) return
+      try {
+        await job.run(lease.ctx)
+      } catch (err) {
+        deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
+      } finally {
+        lease.release()
+      }
+    } while (entry.again)
+  }
+
+  function kick(envId: string, jobName: string) {
+    if (stopped) return
+    const job = deps.jobs.find((j) => j.name === jobName)
+    if (!job) return
+    const key = `${envId}/${jobName}`
+    const queued = kicks.get(key)
+    if (queued) {
+      if (queued.started) queued.again = true
+      return
+    }
+    const entry = { started: false, again: false, done: Promise.resolve() }
+    entry.done = runKicked(envId, job, entry)
+      .catch((err) => deps.log.error({ err, job: job.name, env_id: envId }, 'job failed'))
+      .finally(() => kicks.delete(key))
+    kicks.set(key, entry)
+  }
+
+  async function idle() {
+    while (running || kicks.size) {
+      await Promise.allSettled([running, ...[...kicks.values()].map((k) => k.done)])
     }
   }
 
@@ -74,10 +124,12 @@ export function createScheduler(deps: {
         running = null
       }
     },
+    kick,
+    idle,
     async stop() {
       stopped = true
       if (timer) clearTimeout(timer)
-      await running
+      await idle()
     },
   }
 }

@@ -31,6 +31,8 @@ export const PREFIXES = {
   oauthProvider: 'oap',
   scimToken: 'scimtok',
   webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
   message: 'msg',
   signingKey: 'key',
   signInToken: 'sit',

@@ -28,6 +28,11 @@ export interface EnvContext {
   readonly delivery: Delivery
   /** Base URL of the env's Frontend API (its primary host), for links in emails. */
   frontendUrl(): string
+  /**
+   * Asks for a background job (e.g. `webhooks`) to run for this env right after the current
+   * transaction commits, instead of at the next scheduler tick. A no-op without a scheduler.
+   */
+  kick(job: string): void
   /** The env's auth configuration, cached until this or another process writes it. */
   settings(): InstanceSettings
   /**

@@ -36,6 +36,8 @@ export interface PoolDeps {
   maxOpen: number
   /** The port local (`*.localhost`) frontend hosts are served on (known once bound). */
   localPort: () => number
+  /** Runs a job for an env soon (the scheduler's kick); contexts expose it as `ctx.kick`. */
+  kick?: (envId: string, job: string) => void
 }
 
 interface Entry {
@@ -98,6 +100,7 @@ function createContext(
       })
       return frontendUrlOf(host, p.localPort())
     },
+    kick: (job) => p.kick?.(p.id, job),
     settings: () =>
       cached('settings', () => {
         const row = readSettings.get()

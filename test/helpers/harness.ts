@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../../src/config'
+import { type Config, loadConfig } from '../../src/config'
 import type { SigningAlgorithm } from '../../src/crypto/keys'
 import { createPasswordHasher } from '../../src/crypto/passwords'
 import { type Delivery, noDelivery } from '../../src/domain/messages/delivery'
@@ -28,7 +28,7 @@ export interface EnvSeed {
 type Body = Record<string, unknown> | unknown[] | string | undefined
 
 export interface Harness {
-  rt: Runtime
+  readonly rt: Runtime
   clock: ReturnType<typeof fixedClock>
   dir: string
   envs: TestEnv[]
@@ -52,6 +52,8 @@ export interface Harness {
   /** Runs fn against the env's context (for assertions on stored state). */
   ctx<T>(fn: (ctx: EnvContext) => T, env?: TestEnv): T
   addEnv(seed?: EnvSeed): Promise<TestEnv>
+  /** Closes the runtime and builds a new one on the same data root and clock (a process restart). */
+  restart(): Promise<void>
   close(): void
 }
 
@@ -62,18 +64,28 @@ let counter = 0
  * is opened. Every env answers on a realistic host name (Elysia needs one, style-anchors §4.1.13).
  */
 export async function createHarness(
-  opts: { envs?: EnvSeed[]; now?: string; rateLimits?: boolean; delivery?: Delivery } = {},
+  opts: {
+    envs?: EnvSeed[]
+    now?: string
+    rateLimits?: boolean
+    delivery?: Delivery
+    config?: Partial<Config>
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'authn-test-'))
   const clock = fixedClock(opts.now ?? '2026-01-01T00:00:00Z')
-  const config = loadConfig({}, { dataDir: dir, logLevel: 'silent', rateLimits: opts.rateLimits ?? false })
+  const config = loadConfig(
+    {},
+    {
+      rateLimits: opts.rateLimits ?? false,
+      ...opts.config,
+      dataDir: dir,
+      logLevel: 'silent',
+    },
+  )
   const passwords = createPasswordHasher({ concurrency: 4, memoryCost: 4096, timeCost: 1 })
-  const rt = createRuntime(config, {
-    log: silentLogger,
-    clock,
-    passwords,
-    delivery: opts.delivery ?? noDelivery,
-  })
+  const delivery = opts.delivery ?? noDelivery
+  let rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
   const envs: TestEnv[] = []
 
   async function addEnv(seed: EnvSeed = {}): Promise<TestEnv> {
@@ -103,7 +115,9 @@ export async function createHarness(
     return JSON.stringify(body)
   }
   const h: Harness = {
-    rt,
+    get rt() {
+      return rt
+    },
     clock,
     dir,
     envs,
@@ -123,6 +137,11 @@ export async function createHarness(
     },
     ctx: (fn, env) => rt.pool.use((env ?? envs[0]!).id, fn),
     addEnv,
+    async restart() {
+      await rt.scheduler.stop()
+      rt.close()
+      rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
+    },
     close() {
       rt.close()
       rmSync(dir, { recursive: true, force: true })

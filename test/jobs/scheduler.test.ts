@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { KEY_RETENTION_MS, readKeys, rotateKeys } from '../../src/crypto/keys'
-import { ENV_JOBS } from '../../src/jobs'
+import { pruneKeysJob } from '../../src/jobs/prune-keys'
 import { createScheduler } from '../../src/jobs/scheduler'
 import { silentLogger } from '../../src/log'
 import { envKeysDir } from '../../src/tenancy/paths'
@@ -67,12 +67,54 @@ describe('scheduler', () => {
     expect(runs).toBe(after)
   })
 
+  it('runs a kicked job for one env soon: coalesced while queued, once more if kicked while running', async () => {
+    const runs: string[] = []
+    let release: () => void = () => {}
+    const s = createScheduler({
+      jobs: [
+        {
+          name: 'kicked',
+          run: async (ctx) => {
+            runs.push(ctx.id)
+            if (runs.length === 2) await new Promise<void>((r) => (release = r))
+          },
+        },
+      ],
+      pool: h.rt.pool,
+      registry: h.rt.registry,
+      clock: h.clock,
+      log: silentLogger,
+      intervalMs: 60_000,
+    })
+    const [a] = h.envs
+    s.kick(a!.id, 'kicked')
+    s.kick(a!.id, 'kicked')
+    s.kick(a!.id, 'unknown-job')
+    expect(runs).toEqual([]) // not synchronously: the caller's transaction commits first
+    await s.idle()
+    expect(runs).toEqual([a!.id])
+
+    s.kick(a!.id, 'kicked')
+    await Bun.sleep(5)
+    expect(runs).toHaveLength(2) // running, blocked
+    s.kick(a!.id, 'kicked')
+    s.kick(a!.id, 'kicked')
+    release()
+    await s.idle()
+    expect(runs).toHaveLength(3)
+
+    await s.stop()
+    s.kick(a!.id, 'kicked')
+    await s.idle()
+    expect(runs).toHaveLength(3)
+  })
+
   it('prunes signing keys past their retention', async () => {
     const dir = h.ctx((ctx) => envKeysDir(ctx.dir))
     const old = readKeys(dir)[0]!.kid
     await rotateKeys(dir, h.clock.now(), { immediate: true })
     const s = createScheduler({
-      jobs: ENV_JOBS,
+      jobs: [pruneKeysJob],
       pool: h.rt.pool,
       registry: h.rt.registry,
       clock: h.clock,

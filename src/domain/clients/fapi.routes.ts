@@ -57,3 +57,15 @@ export const clientsFapi = capabilityRoutes('fapi:clients')
       detail: { summary: 'Mint a 60-second session token (refresh)', tags },
     },
   )
+  .post(
+    '/v1/client/sessions/:sid/tokens/:name',
+    ({ env, actor, params }) => flows.mintTemplateTokenForSession(env, actor, params.sid, params.name),
+    {
+      params: t.Object({ sid: t.String({ maxLength: 64 }), name: t.String({ maxLength: 128 }) }),
+      response: { 200: TokenResource },
+      detail: {
+        summary: 'Mint a token from a JWT template for this session (404 for an unknown template)',
+        tags,
+      },
+    },
+  )

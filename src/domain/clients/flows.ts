@@ -4,6 +4,7 @@ import { notFound } from '../../http/shared/errors'
 import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
+import { mintTemplateToken } from '../jwt-templates/mint'
 import { type SessionRow, sessions } from '../sessions/schema'
 import { endSession, isLive, mintSessionToken, sessionTokenRefused } from '../sessions/service'
 import { type ClientActor, ensureClient, toClientResource, toFapiSession, updateClient } from './service'
@@ -88,4 +89,22 @@ export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string
     object: 'token' as const,
     jwt: await mintSessionToken(ctx, ownSession(ctx, actor, sid), actor.origin),
   }
+}
+
+/** A token from a JWT template for the signed-in session (`getToken({ template })`). */
+export async function mintTemplateTokenForSession(
+  ctx: EnvContext,
+  actor: ClientActor,
+  sid: string,
+  name: string,
+) {
+  if (!actor.client) throw sessionTokenRefused('There is no signed-in client on this device.')
+  const s = ownSession(ctx, actor, sid)
+  const now = ctx.clock.now()
+  if (!isLive(s, now)) throw sessionTokenRefused('The session is not active.')
+  return mintTemplateToken(ctx, name, {
+    userId: s.userId,
+    session: { id: s.id, createdAt: s.createdAt, actor: null },
+    origin: actor.origin,
+  })
 }

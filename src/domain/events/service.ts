@@ -1,20 +1,22 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
+import { queueDeliveries } from '../webhooks/fanout'
 import { events } from './schema'
 
-type Writer = Pick<BunSQLiteDatabase, 'insert'>
+type Writer = Pick<BunSQLiteDatabase, 'insert' | 'select'>
 
 /**
  * Records a change. Call it with the transaction that makes the change, so the event exists
- * exactly when the change does; webhook delivery reads from this table.
+ * exactly when the change does. The same transaction queues its webhook deliveries, so no
+ * acknowledged change goes undelivered.
  */
 export function emit(tx: Writer, ctx: EnvContext, type: string, data: Record<string, unknown>) {
-  tx.insert(events)
-    .values({ id: newId('event'), type, payload: data, createdAt: ctx.clock.now() })
-    .run()
+  const event = { id: newId('event'), type, payload: data, createdAt: ctx.clock.now() }
+  tx.insert(events).values(event).run()
+  queueDeliveries(tx, ctx, event)
 }
 
 export interface EventResource {
@@ -48,17 +50,7 @@ export function listEvents(
       ctx.db
         .select()
         .from(events)
-        .where(
-          and(
-            typeFilter,
-            after
-              ? or(
-                  lt(events.createdAt, Number(after.key[0])),
-                  and(eq(events.createdAt, Number(after.key[0])), lt(events.id, after.key[1])),
-                )
-              : undefined,
-          ),
-        )
+        .where(and(typeFilter, olderThan(events.createdAt, events.id, after)))
         .orderBy(desc(events.createdAt), desc(events.id))
         .limit(take)
         .all(),
@@ -66,9 +58,5 @@ export function listEvents(
   const total = q.include_total_count
     ? (ctx.db.select({ n: sql<number>`count(*)` }).from(events).where(typeFilter).get()?.n ?? 0)
     : undefined
-  return {
-    data: page.rows.map(toResource),
-    ...(total !== undefined ? { total_count: total } : {}),
-    meta: { next_cursor: page.next_cursor },
-  }
+  return pageOf(page.rows.map(toResource), page.next_cursor, total)
 }

@@ -133,7 +133,7 @@ export function queueMessage(
 /** One delivery attempt; failures are retried by the messages job. */
 export async function deliverMessage(ctx: EnvContext, id: string, body?: string) {
   const row = ctx.db.select().from(messages).where(eq(messages.id, id)).get()
-  if (!row || row.status !== 'queued') return
+  if (row?.status !== 'queued') return
   const text = body ?? row.body
   let error: string | null = null
   try {

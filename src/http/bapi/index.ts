@@ -1,11 +1,13 @@
 import { Elysia } from 'elysia'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
+import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
+import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -20,3 +22,5 @@ export const createBapi = () =>
     .use(sessionsBapi)
     .use(ticketsBapi)
     .use(messagesBapi)
+    .use(jwtTemplatesBapi)
+    .use(webhooksBapi)

@@ -1,3 +1,4 @@
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import { type TSchema, t } from 'elysia'
 import { type Cursor, decodeCursor, encodeCursor } from '../../lib/cursor'
 
@@ -44,3 +45,14 @@ export function keysetPage<Row extends { id: string }>(opts: {
         : null,
   }
 }
+
+/** Newest-first keyset condition: rows strictly before the cursor's (created_at, id); none on page one. */
+export const olderThan = (createdAt: SQLWrapper, id: SQLWrapper, after: Cursor | null): SQL | undefined =>
+  after ? sql`(${createdAt}, ${id}) < (${Number(after.key[0])}, ${after.key[1]})` : undefined
+
+/** A list answer, with `total_count` only when it was asked for. */
+export const pageOf = <T>(data: T[], next_cursor: string | null, total?: number): Page<T> => ({
+  data,
+  ...(total !== undefined ? { total_count: total } : {}),
+  meta: { next_cursor },
+})

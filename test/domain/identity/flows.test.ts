@@ -95,3 +95,42 @@ describe('sign-up with an email code, then sign-in with a password', () => {
     expect(signIn.body.response.created_session_id).toMatch(/^sess_/)
   })
 })
+
+describe('JWT templates for the signed-in session', () => {
+  it('mints a template token for the session and 404s an unknown template', async () => {
+    const b = browser(h)
+    await h.bapi('POST', '/v1/users', {
+      email_address: ['tpl@example.com'],
+      password: PASSWORD,
+      first_name: 'Tem',
+    })
+    const si = await b.json('POST', '/v1/client/sign-ins', {
+      identifier: 'tpl@example.com',
+      password: PASSWORD,
+    })
+    const sid = si.body.response.created_session_id
+    expect(
+      (
+        await h.bapi('POST', '/v1/jwt-templates', {
+          name: 'supabase',
+          claims: { name: '{{user.first_name}}', sid: '{{session.id}}' },
+        })
+      ).status,
+    ).toBe(200)
+    const minted = await b.json('POST', `/v1/client/sessions/${sid}/tokens/supabase`, undefined, {
+      origin: 'http://localhost:5173',
+    })
+    expect(minted.status).toBe(200)
+    const jwks = createLocalJWKSet(await body(await h.request(`https://${h.env.host}/.well-known/jwks.json`)))
+    const { payload } = await jwtVerify(minted.body.jwt, jwks, { currentDate: new Date(h.clock.now()) })
+    expect(payload).toMatchObject({
+      name: 'Tem',
+      sid,
+      sub: si.body.response.created_session_id ? payload.sub : '',
+      azp: 'http://localhost:5173',
+    })
+    const unknown = await b.json('POST', `/v1/client/sessions/${sid}/tokens/nope`)
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.errors[0].code).toBe('resource_not_found')
+  })
+})
