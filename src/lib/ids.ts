@@ -35,6 +35,8 @@ export const PREFIXES = {
   webhookAttempt: 'wha',
   message: 'msg',
   signingKey: 'key',
+  backupCode: 'bcode',
+  reverification: 'sver',
   signInToken: 'sit',
   instanceInvitation: 'inv',
 } as const

@@ -7,6 +7,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { hasSecondFactor } from '../sign-ins/factors'
 import { findUser } from '../users/service'
 import { type SessionRow, type SessionStatus, sessions } from './schema'
 
@@ -60,7 +61,9 @@ export function createSession(
 ): SessionRow {
   const now = ctx.clock.now()
   const settings = ctx.settings()
-  const tasks: string[] = []
+  // An instance that requires a second factor gives a user without one a task first.
+  const agg = settings.second_factor_required ? findUser(ctx, input.userId) : null
+  const tasks: string[] = agg && !hasSecondFactor(agg) ? ['setup-mfa'] : []
   const row: SessionRow = {
     id: newId('session'),
     clientId: input.clientId,

@@ -85,10 +85,27 @@ export function decoyFactorsFor(ctx: EnvContext, identifier: string): Factor[] {
   return out
 }
 
-/**
- * Second factors the user has enrolled. Multi-factor enrollment arrives with the MFA
- * capability; until then no user has one and sign-ins complete after the first factor.
- */
-export function secondFactorsFor(_ctx: EnvContext, _agg: UserAggregate): Factor[] {
-  return []
+/** The user's enrolled second factors that the env accepts. */
+export function secondFactorsFor(ctx: EnvContext, agg: UserAggregate): Factor[] {
+  const allowed = ctx.settings().second_factors
+  const out: Factor[] = []
+  if (allowed.includes('totp') && agg.mfa.totp) out.push({ strategy: 'totp', safe_identifier: null })
+  if (allowed.includes('phone_code')) {
+    for (const p of agg.phones) {
+      if (!p.verified || !p.reservedForSecondFactor) continue
+      out.push({
+        strategy: 'phone_code',
+        safe_identifier: maskIdentifier(p.phoneNumber),
+        phone_number_id: p.id,
+        primary: p.defaultSecondFactor,
+      })
+    }
+  }
+  if (allowed.includes('backup_code') && agg.mfa.backupCodes > 0)
+    out.push({ strategy: 'backup_code', safe_identifier: null })
+  return out
 }
+
+/** Has the user any second factor at all (the `setup-mfa` task's condition)? */
+export const hasSecondFactor = (agg: UserAggregate) =>
+  agg.mfa.totp || agg.mfa.backupCodes > 0 || agg.phones.some((p) => p.verified && p.reservedForSecondFactor)

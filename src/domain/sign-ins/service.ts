@@ -5,7 +5,7 @@ import { AppError, formError, formParamMissing, notFound } from '../../http/shar
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { challenges } from '../challenges/schema'
+import { type ChallengeRow, challenges } from '../challenges/schema'
 import {
   type AnswerOutcome,
   assertAnswerable,
@@ -14,11 +14,13 @@ import {
   issueCodeChallenge,
   issueLinkChallenge,
   issueLocalChallenge,
+  markVerified,
   recordFailure,
   toChallengeResource,
 } from '../challenges/service'
 import { clients } from '../clients/schema'
 import { type ClientActor, ensureClient, rotateClient, updateClient } from '../clients/service'
+import { consumeBackupCode, consumeTotp } from '../mfa/service'
 import { assertAllowedRedirect } from '../redirects/service'
 import { sessions } from '../sessions/schema'
 import { createSession, isLive } from '../sessions/service'
@@ -273,6 +275,42 @@ function resolveUser(ctx: EnvContext, identifier: string): UserAggregate | null 
 }
 
 /** A wrong password counts toward the lockout; with enumeration protection the error is vague. */
+/**
+ * TOTP (each code once) or a backup code (used up). A code of the wrong shape is a format
+ * error; a wrong one counts as a failed attempt like any wrong code.
+ */
+function checkSecondFactorCode(
+  tx: EnvTx,
+  ctx: EnvContext,
+  challenge: ChallengeRow,
+  userId: string,
+  strategy: string,
+  code: string,
+): AnswerOutcome {
+  assertAnswerable(challenge, ctx.clock.now())
+  const trimmed = code.trim()
+  const shapeOk = strategy === 'totp' ? /^\d{6}$/.test(trimmed) : /^[0-9a-f]{10}$/i.test(trimmed)
+  if (!shapeOk)
+    throw formError(
+      'form_param_format_invalid',
+      'code',
+      'is invalid',
+      strategy === 'totp'
+        ? 'Enter the 6-digit code from your authenticator app.'
+        : 'Enter one of your backup codes.',
+    )
+  const ok =
+    strategy === 'totp' ? consumeTotp(tx, ctx, userId, trimmed) : consumeBackupCode(tx, ctx, userId, trimmed)
+  if (!ok)
+    return recordFailure(
+      tx,
+      ctx,
+      challenge,
+      formError('form_code_incorrect', 'code', 'is incorrect', 'The code is incorrect.'),
+    )
+  return { ok: true, row: markVerified(tx, ctx, challenge) }
+}
+
 function passwordFailure(tx: EnvTx, ctx: EnvContext, signIn: SignInRow): AppError {
   const locked = signIn.userId ? recordFailedVerification(tx, ctx, signIn.userId) : null
   if (locked) return locked
@@ -415,6 +453,45 @@ function issueFirstFactor(
   })
 }
 
+/** TOTP and backup codes are answered in place; phone_code sends an SMS to a second-factor number. */
+function issueSecondFactor(
+  tx: EnvTx,
+  ctx: EnvContext,
+  after: (e: () => unknown) => void,
+  signIn: SignInRow,
+  input: IssueInput,
+) {
+  const agg = signIn.userId ? findUser(ctx, signIn.userId) : null
+  if (!agg) throw stateInvalid('This sign-in has no user.')
+  const factors = secondFactorsFor(ctx, agg).filter((f) => f.strategy === input.strategy)
+  if (!factors.length) throw strategyInvalid(input.strategy)
+  const base = {
+    parentType: 'sign_in' as const,
+    parentId: signIn.id,
+    step: 'second_factor' as const,
+    strategy: input.strategy,
+    clientId: signIn.clientId,
+  }
+  if (input.strategy !== 'phone_code') return issueLocalChallenge(tx, ctx, base)
+  const pick =
+    factors.find((f) => f.phone_number_id === input.phone_number_id) ??
+    (input.phone_number_id ? undefined : (factors.find((f) => f.primary) ?? factors[0]))
+  const phone = pick && agg.phones.find((p) => p.id === pick.phone_number_id)
+  if (!phone)
+    throw formError(
+      'form_param_value_invalid',
+      'phone_number_id',
+      'is invalid',
+      'That number is not a second factor of this user.',
+    )
+  return issueCodeChallenge(tx, ctx, after, {
+    ...base,
+    target: { id: phone.id, value: phone.phoneNumber },
+    channel: 'sms',
+    template: 'verification_code',
+  })
+}
+
 function issueDecoy(
   tx: EnvTx,
   ctx: EnvContext,
@@ -441,7 +518,11 @@ export function issueSignInChallenge(ctx: EnvContext, actor: ClientActor, id: st
       updateSignIn(tx, ctx, signIn, { firstFactorChallengeId: c.id })
       return c
     }
-    if (signIn.status === 'needs_second_factor') throw strategyInvalid(input.strategy)
+    if (signIn.status === 'needs_second_factor') {
+      const c = issueSecondFactor(tx, ctx, after, signIn, input)
+      updateSignIn(tx, ctx, signIn, { secondFactorChallengeId: c.id })
+      return c
+    }
     throw stateInvalid(`This sign-in is ${signIn.status}; it takes no challenge now.`)
   })
   return toChallengeResource(challenge, ctx.clock.now())
@@ -478,6 +559,12 @@ export async function answerSignInChallenge(
   const agg = signIn.userId ? findUser(ctx, signIn.userId) : null
   if (agg) assertMaySignIn(agg.user, ctx.clock.now())
 
+  if (challenge && challenge.step === 'second_factor' && signIn.status !== 'needs_second_factor') {
+    throw stateInvalid(`This sign-in is ${signIn.status}.`)
+  }
+  if (challenge && challenge.step !== 'second_factor' && signIn.status === 'needs_second_factor') {
+    throw stateInvalid('The first factor is done: answer a second-factor challenge.')
+  }
   let passwordOk: boolean | null = null
   if (strategy === 'password') {
     if (signIn.status !== 'needs_first_factor') throw stateInvalid(`This sign-in is ${signIn.status}.`)
@@ -518,6 +605,12 @@ export async function answerSignInChallenge(
           .where(eq(challenges.id, challenge.id))
           .run()
       }
+    } else if (challenge.step === 'second_factor' && (strategy === 'totp' || strategy === 'backup_code')) {
+      outcome = checkSecondFactorCode(tx, ctx, challenge, current.userId!, strategy, input.code ?? '')
+      if (!outcome.ok && current.userId && outcome.error.items[0]?.code === 'form_code_incorrect') {
+        const locked = recordFailedVerification(tx, ctx, current.userId)
+        if (locked) outcome = { ...outcome, error: locked }
+      }
     } else {
       outcome = checkCode(tx, ctx, challenge, input.code ?? '')
       if (!outcome.ok && current.userId && outcome.error.items[0]?.code === 'form_code_incorrect') {
@@ -536,6 +629,17 @@ export async function answerSignInChallenge(
     if (challenge.step === 'reset_password')
       return updateSignIn(tx, ctx, current, { status: 'needs_new_password' })
     if (challenge.step === 'first_factor') return afterFirstFactor(tx, ctx, actor, current, agg, strategy)
+    if (challenge.step === 'second_factor' && current.status === 'needs_second_factor') {
+      return completeSignIn(
+        tx,
+        ctx,
+        actor,
+        current,
+        agg.user.id,
+        current.firstFactorStrategy ?? strategy,
+        true,
+      )
+    }
     return current
   })
   if (failure) throw failure

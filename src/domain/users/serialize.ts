@@ -6,6 +6,8 @@ export interface UserAggregate {
   user: UserRow
   emails: EmailAddressRow[]
   phones: PhoneNumberRow[]
+  /** Enrolled second factors: a verified authenticator, unused backup codes. */
+  mfa: { totp: boolean; backupCodes: number }
 }
 
 export const isLocked = (u: UserRow, now: number) =>
@@ -38,7 +40,10 @@ export const toPhoneNumberResource = (p: PhoneNumberRow) => ({
 })
 
 /** The BAPI user (FAPI's /v1/me is the same minus private_metadata). */
-export function toUserResource(ctx: EnvContext, { user: u, emails, phones }: UserAggregate): UserResource {
+export function toUserResource(
+  ctx: EnvContext,
+  { user: u, emails, phones, mfa }: UserAggregate,
+): UserResource {
   const now = ctx.clock.now()
   const locked = isLocked(u, now)
   const lockout = ctx.settings().lockout
@@ -57,6 +62,10 @@ export function toUserResource(ctx: EnvContext, { user: u, emails, phones }: Use
     phone_numbers: phones.map(toPhoneNumberResource),
     password_enabled: u.passwordDigest !== null,
     password_last_updated_at: u.passwordUpdatedAt,
+    totp_enabled: mfa.totp,
+    backup_code_enabled: mfa.backupCodes > 0,
+    two_factor_enabled:
+      mfa.totp || mfa.backupCodes > 0 || phones.some((p) => p.verified && p.reservedForSecondFactor),
     public_metadata: u.publicMetadata,
     private_metadata: u.privateMetadata,
     unsafe_metadata: u.unsafeMetadata,

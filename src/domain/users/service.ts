@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import { isValidDigest } from '../../crypto/passwords'
 import { withTx } from '../../db/tx'
 import {
@@ -14,6 +14,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { backupCodes, totpFactors } from '../mfa/schema'
 import { revokeUserSessions } from '../sessions/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
@@ -57,6 +58,8 @@ interface UserAggregateRow {
   updated_at: number
   emails: string
   phones: string
+  totp: number | null
+  backup_codes: number
 }
 type EmailTuple = [string, string, number, string | null, number, number]
 type PhoneTuple = [string, string, number, string | null, number, number, number, number]
@@ -77,7 +80,9 @@ export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
           (select json_group_array(json_array(id, email_address, verified, verification_strategy, created_at, updated_at))
              from (select * from email_addresses e where e.user_id = u.id order by e.created_at, e.id)) as emails,
           (select json_group_array(json_array(id, phone_number, verified, verification_strategy, reserved_for_second_factor, default_second_factor, created_at, updated_at))
-             from (select * from phone_numbers p where p.user_id = u.id order by p.created_at, p.id)) as phones
+             from (select * from phone_numbers p where p.user_id = u.id order by p.created_at, p.id)) as phones,
+          (select verified from totp_factors t where t.user_id = u.id) as totp,
+          (select count(*) from backup_codes b where b.user_id = u.id and b.used_at is null) as backup_codes
          from users u where u.id = ?`,
       ),
     )
@@ -131,6 +136,7 @@ export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
         updatedAt,
       }),
     ),
+    mfa: { totp: row.totp === 1, backupCodes: row.backup_codes },
   }
 }
 
@@ -151,6 +157,20 @@ export function loadUser(db: Db, id: string): UserAggregate | null {
       .where(eq(phoneNumbers.userId, id))
       .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
       .all(),
+    mfa: {
+      totp:
+        db
+          .select({ verified: totpFactors.verified })
+          .from(totpFactors)
+          .where(eq(totpFactors.userId, id))
+          .get()?.verified === true,
+      backupCodes:
+        db
+          .select({ n: sql<number>`count(*)` })
+          .from(backupCodes)
+          .where(and(eq(backupCodes.userId, id), isNull(backupCodes.usedAt)))
+          .get()?.n ?? 0,
+    },
   }
 }
 
@@ -253,11 +273,30 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
         .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
         .all()
     : []
+  const totps = ids.length
+    ? new Set(
+        ctx.db
+          .select({ userId: totpFactors.userId })
+          .from(totpFactors)
+          .where(and(inArray(totpFactors.userId, ids), eq(totpFactors.verified, true)))
+          .all()
+          .map((r) => r.userId),
+      )
+    : new Set<string>()
+  const codes = ids.length
+    ? ctx.db
+        .select({ userId: backupCodes.userId, n: sql<number>`count(*)` })
+        .from(backupCodes)
+        .where(and(inArray(backupCodes.userId, ids), isNull(backupCodes.usedAt)))
+        .groupBy(backupCodes.userId)
+        .all()
+    : []
   const data = page.rows.map((user) =>
     toUserResource(ctx, {
       user,
       emails: emails.filter((e) => e.userId === user.id),
       phones: phones.filter((p) => p.userId === user.id),
+      mfa: { totp: totps.has(user.id), backupCodes: codes.find((c) => c.userId === user.id)?.n ?? 0 },
     }),
   )
   const total = q.include_total_count ? countUsers(ctx, q).total_count : undefined

@@ -4,6 +4,7 @@ import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
+import { mfaBapi } from '../../domain/mfa/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
@@ -22,5 +23,6 @@ export const createBapi = () =>
     .use(sessionsBapi)
     .use(ticketsBapi)
     .use(messagesBapi)
+    .use(mfaBapi)
     .use(jwtTemplatesBapi)
     .use(webhooksBapi)

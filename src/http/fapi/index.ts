@@ -3,6 +3,7 @@ import { clientsFapi } from '../../domain/clients/fapi.routes'
 import { environmentFapi } from '../../domain/instance/fapi.routes'
 import { linksFapi } from '../../domain/links/fapi.routes'
 import { meFapi } from '../../domain/me/fapi.routes'
+import { mfaFapi } from '../../domain/mfa/fapi.routes'
 import { signInsFapi } from '../../domain/sign-ins/fapi.routes'
 import { signUpsFapi } from '../../domain/sign-ups/fapi.routes'
 import { clerkPresenter } from '../shared/presenter'
@@ -20,4 +21,5 @@ export const createFapi = () =>
     .use(signInsFapi)
     .use(signUpsFapi)
     .use(meFapi)
+    .use(mfaFapi)
     .use(linksFapi)
