@@ -1,4 +1,4 @@
-import { AppError, bodyTooLarge, internalError } from './shared/errors'
+import { AppError, bodyTooLarge, internalError, malformedRequest } from './shared/errors'
 import { envelope } from './shared/presenter'
 import { type RequestState, setRequestState } from './shared/request-state'
 
@@ -20,6 +20,27 @@ export function errorResponse(err: unknown, state: RequestState): Response {
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+const isJson = (request: Request) =>
+  request.headers.get('content-type')?.toLowerCase().includes('json') ?? false
+
+/**
+ * Routes whose body is optional would otherwise run as if no body came when the JSON is
+ * broken; a malformed JSON body is a 400 everywhere.
+ */
+async function assertJsonParses(request: Request, state: RequestState): Promise<Request> {
+  const text = await request.text()
+  if (text.trim() !== '') {
+    try {
+      JSON.parse(text)
+    } catch {
+      throw malformedRequest()
+    }
+  }
+  const copy = new Request(request.url, { method: request.method, headers: request.headers, body: text })
+  setRequestState(copy, state)
+  return copy
+}
+
 /**
  * Caps the body before any parser sees it. A declared length over the cap is refused
  * unread; a body without one is read up to the cap and handed on as a buffer.
@@ -29,7 +50,7 @@ export async function limitBody(request: Request, max: number, state: RequestSta
   const declared = request.headers.get('content-length')
   if (declared !== null) {
     if (Number(declared) > max) throw bodyTooLarge(max)
-    return request
+    return isJson(request) && Number(declared) > 0 ? assertJsonParses(request, state) : request
   }
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -50,7 +71,7 @@ export async function limitBody(request: Request, max: number, state: RequestSta
     body: Buffer.concat(chunks),
   })
   setRequestState(copy, state)
-  return copy
+  return isJson(copy) ? assertJsonParses(copy, state) : copy
 }
 
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])

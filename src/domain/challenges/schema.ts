@@ -38,6 +38,7 @@ export const challenges = sqliteTable(
   (t) => [
     index('challenges_parent').on(t.parentType, t.parentId, t.createdAt),
     index('challenges_link').on(t.linkTokenHash),
+    index('challenges_target').on(t.target, t.createdAt),
     index('challenges_expiry').on(t.status, t.expireAt),
   ],
 )

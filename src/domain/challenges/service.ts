@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, eq, lte } from 'drizzle-orm'
+import { and, eq, gt, lte, ne } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import { AppError, formError } from '../../http/shared/errors'
@@ -85,22 +85,10 @@ const tooManyRequests = (retryAfterS: number) =>
     { headers: { 'retry-after': String(retryAfterS) } },
   )
 
-/**
- * Replaces the parent's pending challenge of that step: a new code invalidates the previous one,
- * but not within 30 s of sending one to the same identifier.
- */
-function supersede(
-  tx: EnvTx,
-  ctx: EnvContext,
-  parentType: ParentType,
-  parentId: string,
-  step: Step,
-  target: string | null,
-) {
-  const now = ctx.clock.now()
-  const pending = tx
-    .select()
-    .from(challenges)
+/** A new challenge of a step replaces the parent's pending one of that step. */
+function supersede(tx: EnvTx, ctx: EnvContext, parentType: ParentType, parentId: string, step: Step) {
+  tx.update(challenges)
+    .set({ status: 'expired', updatedAt: ctx.clock.now() })
     .where(
       and(
         eq(challenges.parentType, parentType),
@@ -109,18 +97,32 @@ function supersede(
         eq(challenges.status, 'unverified'),
       ),
     )
+    .run()
+}
+
+/**
+ * At most one code or link per identifier every 30 s, whichever flow asks (sign-in, sign-up,
+ * profile): the limit protects the inbox and the SMS bill, not one attempt.
+ */
+export function assertCooldown(tx: EnvTx, ctx: EnvContext, target: string) {
+  // Test identifiers send nothing, so there is nothing to protect.
+  if (isTestIdentifier(ctx, target)) return
+  const now = ctx.clock.now()
+  // A challenge that failed (too many wrong answers) does not hold the next one back.
+  const last = tx
+    .select({ createdAt: challenges.createdAt })
+    .from(challenges)
+    .where(
+      and(
+        eq(challenges.target, target),
+        gt(challenges.createdAt, now - RESEND_COOLDOWN_MS),
+        ne(challenges.status, 'failed'),
+      ),
+    )
     .all()
-  for (const p of pending) {
-    if (
-      target &&
-      p.target === target &&
-      (p.codeHash || p.linkTokenHash) &&
-      now - p.createdAt < RESEND_COOLDOWN_MS
-    ) {
-      throw tooManyRequests(Math.ceil((RESEND_COOLDOWN_MS - (now - p.createdAt)) / 1000))
-    }
-    tx.update(challenges).set({ status: 'expired', updatedAt: now }).where(eq(challenges.id, p.id)).run()
-  }
+    .at(-1)
+  if (last)
+    throw tooManyRequests(Math.max(1, Math.ceil((RESEND_COOLDOWN_MS - (now - last.createdAt)) / 1000)))
 }
 
 interface IssueBase {
@@ -142,7 +144,8 @@ export function issueCodeChallenge(
     template: EmailTemplate & SmsTemplate
   },
 ): ChallengeRow {
-  supersede(tx, ctx, input.parentType, input.parentId, input.step, input.target.value)
+  assertCooldown(tx, ctx, input.target.value)
+  supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
   const id = newId('challenge')
   const code = isTestIdentifier(ctx, input.target.value)
@@ -194,7 +197,8 @@ export function issueLinkChallenge(
     template: EmailTemplate
   },
 ): ChallengeRow {
-  supersede(tx, ctx, input.parentType, input.parentId, input.step, input.target.value)
+  assertCooldown(tx, ctx, input.target.value)
+  supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
   const token = randomToken(32)
   const row: ChallengeRow = {
@@ -235,7 +239,7 @@ export function issueLocalChallenge(
   ctx: EnvContext,
   input: IssueBase & { targetId?: string | null },
 ): ChallengeRow {
-  supersede(tx, ctx, input.parentType, input.parentId, input.step, null)
+  supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
   const row: ChallengeRow = {
     id: newId('challenge'),

@@ -175,7 +175,10 @@ export function toClientResource(ctx: EnvContext, client: ClientRow) {
   return {
     object: 'client' as const,
     id: client.id,
-    sessions: clientSessions(ctx, client.id).map((s) => toFapiSession(ctx, s)),
+    // A removed session is forgotten by the device; ended ones stay for "choose account" UIs.
+    sessions: clientSessions(ctx, client.id)
+      .filter((s) => s.status !== 'removed')
+      .map((s) => toFapiSession(ctx, s)),
     sign_in: client.signInId ? signInResourceById(ctx, client.signInId) : null,
     sign_up: client.signUpId ? signUpResourceById(ctx, client.signUpId) : null,
     last_active_session_id: client.lastActiveSessionId,

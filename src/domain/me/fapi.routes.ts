@@ -47,7 +47,7 @@ export const meFapi = capabilityRoutes('fapi:me')
       body: t.Object({
         current_password: t.Optional(t.String({ maxLength: 256 })),
         new_password: t.String({ maxLength: 256 }),
-        sign_out_of_other_sessions: t.Optional(t.Boolean()),
+        sign_out_of_other_sessions: t.Optional(t.BooleanString()),
       }),
       response: { 200: Envelope(FapiUserResource) },
       detail: { summary: 'Change the password', tags: user },
@@ -191,9 +191,9 @@ export const meFapi = capabilityRoutes('fapi:me')
     {
       params: Id,
       body: t.Object({
-        is_primary: t.Optional(t.Boolean()),
-        reserved_for_second_factor: t.Optional(t.Boolean()),
-        default_second_factor: t.Optional(t.Boolean()),
+        is_primary: t.Optional(t.BooleanString()),
+        reserved_for_second_factor: t.Optional(t.BooleanString()),
+        default_second_factor: t.Optional(t.BooleanString()),
       }),
       response: { 200: Envelope(PhoneNumberResource) },
       detail: {

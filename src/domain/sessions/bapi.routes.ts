@@ -34,7 +34,11 @@ export const sessionsBapi = capabilityRoutes('bapi:sessions')
         ...PaginationQuery,
         user_id: t.Optional(t.String({ maxLength: 64 })),
         client_id: t.Optional(t.String({ maxLength: 64 })),
-        status: t.Optional(t.UnionEnum([...SESSION_STATUSES])),
+        status: t.Optional(
+          t.Union(
+            SESSION_STATUSES.map((v) => t.Literal(v)) as unknown as [ReturnType<typeof t.Literal<'active'>>],
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

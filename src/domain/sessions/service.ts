@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import { signSessionToken } from '../../crypto/session-token'
 import { withTx } from '../../db/tx'
-import { AppError, notFound } from '../../http/shared/errors'
+import { AppError, formError, notFound } from '../../http/shared/errors'
 import { keysetPage, type Page } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
@@ -164,6 +164,14 @@ export function listSessions(
   ctx: EnvContext,
   q: { user_id?: string; client_id?: string; status?: SessionStatus; cursor?: string; limit?: number },
 ): Page<BapiSession> {
+  if (!q.user_id && !q.client_id) {
+    throw formError(
+      'form_conditional_param_missing',
+      'user_id',
+      'is missing',
+      'List sessions by user_id or client_id.',
+    )
+  }
   const now = ctx.clock.now()
   const page = keysetPage<SessionRow>({
     order: '-created_at',

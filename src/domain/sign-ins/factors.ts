@@ -68,19 +68,48 @@ export function firstFactorsFor(ctx: EnvContext, agg: UserAggregate): Factor[] {
   return out
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+
+/** A stable, plausible identifier id for an address nobody owns (same env, same answer). */
+export function decoyId(ctx: EnvContext, identifier: string): string {
+  const digest = new Bun.CryptoHasher('sha256').update(`${ctx.id}:${identifier.toLowerCase()}`).digest()
+  let out = ''
+  for (let i = 0; i < 26; i++) out += CROCKFORD[digest[i]! % 32]
+  return `idn_0${out.slice(1)}`
+}
+
 /**
- * Plausible factors for an identifier that matches no user, shown when enumeration protection
- * is on so the response does not reveal whether the account exists.
+ * Factors for an identifier that matches no user, shown when enumeration protection is on:
+ * the same shape a user with that one identifier and a password would get, so the response
+ * does not tell whether the account exists.
  */
 export function decoyFactorsFor(ctx: EnvContext, identifier: string): Factor[] {
   const s = ctx.settings()
   const out: Factor[] = []
+  const masked = maskIdentifier(identifier)
+  const id = decoyId(ctx, identifier)
+  const email = identifier.includes('@')
   if (s.first_factors.includes('password')) out.push({ strategy: 'password', safe_identifier: null })
-  if (identifier.includes('@')) {
-    if (s.first_factors.includes('email_code'))
-      out.push({ strategy: 'email_code', safe_identifier: maskIdentifier(identifier), primary: true })
-  } else if (identifier.startsWith('+') && s.first_factors.includes('phone_code')) {
-    out.push({ strategy: 'phone_code', safe_identifier: maskIdentifier(identifier), primary: true })
+  if (email && s.identifiers.email_address.enabled) {
+    for (const strategy of ['email_code', 'email_link'] as const) {
+      if (s.first_factors.includes(strategy))
+        out.push({ strategy, safe_identifier: masked, email_address_id: id, primary: true })
+    }
+    out.push({
+      strategy: 'reset_password_email_code',
+      safe_identifier: masked,
+      email_address_id: id,
+      primary: true,
+    })
+  } else if (!email && s.identifiers.phone_number.enabled) {
+    if (s.first_factors.includes('phone_code'))
+      out.push({ strategy: 'phone_code', safe_identifier: masked, phone_number_id: id, primary: true })
+    out.push({
+      strategy: 'reset_password_phone_code',
+      safe_identifier: masked,
+      phone_number_id: id,
+      primary: true,
+    })
   }
   return out
 }

@@ -79,7 +79,7 @@ export const signInsFapi = capabilityRoutes('fapi:sign-ins')
       params: Id,
       body: t.Object({
         password: t.String({ maxLength: 256 }),
-        sign_out_of_other_sessions: t.Optional(t.Boolean()),
+        sign_out_of_other_sessions: t.Optional(t.BooleanString()),
       }),
       response: { 200: Envelope(SignInResource) },
       detail: { summary: 'Set a new password after a reset code', tags },

@@ -9,6 +9,7 @@ import { type ChallengeRow, challenges } from '../challenges/schema'
 import {
   type AnswerOutcome,
   assertAnswerable,
+  assertCooldown,
   checkCode,
   findChallenge,
   issueCodeChallenge,
@@ -23,14 +24,14 @@ import { type ClientActor, ensureClient, rotateClient, updateClient } from '../c
 import { consumeBackupCode, consumeTotp } from '../mfa/service'
 import { assertAllowedRedirect } from '../redirects/service'
 import { sessions } from '../sessions/schema'
-import { createSession, isLive } from '../sessions/service'
+import { createSession, isLive, revokeUserSessions } from '../sessions/service'
 import { consumeTicket, inspectTicket } from '../tickets/service'
 import { normalizePhone } from '../users/identifiers'
 import { checkPasswordPolicy } from '../users/password-policy'
 import { emailAddresses, phoneNumbers, users } from '../users/schema'
 import type { UserAggregate } from '../users/serialize'
 import { assertMaySignIn, findUser, recordFailedVerification, recordSignIn } from '../users/service'
-import { firstFactorsFor, secondFactorsFor } from './factors'
+import { decoyFactorsFor, firstFactorsFor, secondFactorsFor } from './factors'
 import { type SignInRow, signIns } from './schema'
 import { toSignInResource } from './serialize'
 
@@ -100,7 +101,13 @@ function loadOwnSignIn(ctx: EnvContext, actor: ClientActor, id: string): SignInR
         .get()
     : undefined
   if (!row) throw notFound('sign-in')
-  if (row.status !== 'complete' && row.status !== 'abandoned' && ctx.clock.now() >= row.abandonAt) {
+  return row
+}
+
+/** For changes: an abandoned sign-in reads fine but takes no more steps. */
+function loadOpenSignIn(ctx: EnvContext, actor: ClientActor, id: string): SignInRow {
+  const row = loadOwnSignIn(ctx, actor, id)
+  if (row.status === 'abandoned' || (row.status !== 'complete' && ctx.clock.now() >= row.abandonAt)) {
     throw stateInvalid('This sign-in has expired. Start a new one.')
   }
   return row
@@ -209,6 +216,10 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
   if (input.strategy === 'password' || input.password !== undefined) {
     if (!identifier) throw formParamMissing('identifier')
     if (input.password === undefined) throw formParamMissing('password')
+    const allowed = agg
+      ? firstFactorsFor(ctx, agg).some((f) => f.strategy === 'password')
+      : ctx.settings().first_factors.includes('password')
+    if (!allowed) throw strategyInvalid('password')
     passwordOk = agg?.user.passwordDigest
       ? await ctx.passwords.verify(input.password, agg.user.passwordDigest)
       : false
@@ -396,11 +407,13 @@ function issueFirstFactor(
   const strategy = input.strategy
   if (!agg) {
     // Enumeration protection: behave as if sending, to an address nobody owns.
-    if (!signIn.identifier || !['email_code', 'phone_code', 'password'].includes(strategy))
-      throw strategyInvalid(strategy)
-    if (strategy === 'password')
-      return issueLocalChallenge(tx, ctx, { ...base, step: 'first_factor', strategy })
-    return issueDecoy(tx, ctx, { ...base, step: 'first_factor', strategy }, signIn.identifier)
+    const decoys = signIn.identifier ? decoyFactorsFor(ctx, signIn.identifier) : []
+    if (!signIn.identifier || !decoys.some((f) => f.strategy === strategy)) throw strategyInvalid(strategy)
+    const step = strategy.startsWith('reset_password_')
+      ? ('reset_password' as const)
+      : ('first_factor' as const)
+    if (strategy === 'password') return issueLocalChallenge(tx, ctx, { ...base, step, strategy })
+    return issueDecoy(tx, ctx, { ...base, step, strategy }, signIn.identifier)
   }
   const factors = firstFactorsFor(ctx, agg).filter((f) => f.strategy === strategy)
   if (!factors.length) throw strategyInvalid(strategy)
@@ -498,6 +511,7 @@ function issueDecoy(
   base: Parameters<typeof issueLocalChallenge>[2],
   identifier: string,
 ) {
+  assertCooldown(tx, ctx, identifier)
   const row = issueLocalChallenge(tx, ctx, base)
   // A code nobody can know: answers fail like wrong codes do.
   const now = ctx.clock.now()
@@ -509,7 +523,7 @@ function issueDecoy(
 }
 
 export function issueSignInChallenge(ctx: EnvContext, actor: ClientActor, id: string, input: IssueInput) {
-  const signIn = loadOwnSignIn(ctx, actor, id)
+  const signIn = loadOpenSignIn(ctx, actor, id)
   const challenge = withTx(ctx, (tx, after) => {
     if (signIn.status === 'needs_first_factor') {
       const agg = signIn.userId ? findUser(ctx, signIn.userId) : null
@@ -551,11 +565,23 @@ export async function answerSignInChallenge(
   cid: string,
   input: AnswerInput,
 ) {
-  const signIn = loadOwnSignIn(ctx, actor, id)
-  if (signIn.status === 'complete') throw stateInvalid('This sign-in is already complete.')
-  let challenge = cid === 'password' ? null : findChallenge(ctx, 'sign_in', signIn.id, cid)
+  const own = loadOwnSignIn(ctx, actor, id)
+  let challenge = cid === 'password' ? null : findChallenge(ctx, 'sign_in', own.id, cid)
   if (cid !== 'password' && !challenge) throw notFound('challenge')
   const strategy = challenge?.strategy ?? 'password'
+  // The seed: an email link is answered out of band; an empty answer reports where it stands.
+  if (strategy === 'email_link' && input.code === undefined && input.password === undefined) {
+    if (challenge?.status === 'verified') return toSignInResource(ctx, own)
+    throw new AppError(400, [
+      {
+        code: 'client_state_invalid',
+        message: 'not opened yet',
+        long_message: 'The link in the email has not been opened yet.',
+      },
+    ])
+  }
+  const signIn = loadOpenSignIn(ctx, actor, id)
+  if (signIn.status === 'complete') throw stateInvalid('This sign-in is already complete.')
   const agg = signIn.userId ? findUser(ctx, signIn.userId) : null
   if (agg) assertMaySignIn(agg.user, ctx.clock.now())
 
@@ -576,7 +602,14 @@ export async function answerSignInChallenge(
       ? await ctx.passwords.verify(input.password, agg.user.passwordDigest)
       : false
   } else if (input.code === undefined) {
-    if (strategy === 'email_link') throw stateInvalid('An email link is answered by opening the link.')
+    if (strategy === 'email_link')
+      throw new AppError(400, [
+        {
+          code: 'verification_strategy_invalid',
+          message: 'not a code',
+          long_message: 'An email link is answered by opening the link.',
+        },
+      ])
     throw formParamMissing('code')
   }
 
@@ -653,7 +686,7 @@ export async function resetSignInPassword(
   id: string,
   input: { password: string; sign_out_of_other_sessions?: boolean },
 ) {
-  const signIn = loadOwnSignIn(ctx, actor, id)
+  const signIn = loadOpenSignIn(ctx, actor, id)
   if (signIn.status !== 'needs_new_password' || !signIn.userId)
     throw stateInvalid('Answer a reset-password code first.')
   const agg = findUser(ctx, signIn.userId)
@@ -674,18 +707,7 @@ export async function resetSignInPassword(
       .set({ passwordDigest: digest, passwordUpdatedAt: now, updatedAt: now })
       .where(eq(users.id, agg.user.id))
       .run()
-    if (input.sign_out_of_other_sessions) {
-      const live = tx
-        .select()
-        .from(sessions)
-        .where(and(eq(sessions.userId, agg.user.id), inArray(sessions.status, ['active', 'pending'])))
-        .all()
-      for (const s of live)
-        tx.update(sessions)
-          .set({ status: 'revoked', endedAt: now, updatedAt: now })
-          .where(eq(sessions.id, s.id))
-          .run()
-    }
+    if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, agg.user.id)
     return afterFirstFactor(tx, ctx, actor, signIn, agg, 'reset_password')
   })
   return toSignInResource(ctx, row)

@@ -555,10 +555,42 @@ export function answerSignUpChallenge(
   cid: string,
   input: { code?: string },
 ) {
-  const r = loadOpenSignUp(ctx, actor, id)
-  const c = findChallenge(ctx, 'sign_up', r.id, cid)
+  const own = loadOwnSignUp(ctx, actor, id)
+  const c = findChallenge(ctx, 'sign_up', own.id, cid)
   if (!c) throw notFound('challenge')
-  if (c.strategy === 'email_link') throw stateInvalid('An email link is answered by opening the link.')
+  if (c.strategy === 'email_link') {
+    if (input.code !== undefined)
+      throw new AppError(400, [
+        {
+          code: 'verification_strategy_invalid',
+          message: 'not a code',
+          long_message: 'An email link is answered by opening the link.',
+        },
+      ])
+    if (c.status === 'verified') return toSignUpResource(ctx, own)
+    throw new AppError(400, [
+      {
+        code: 'client_state_invalid',
+        message: 'not opened yet',
+        long_message: 'The link in the email has not been opened yet.',
+      },
+    ])
+  }
+  const r = loadOpenSignUp(ctx, actor, id)
+  // Only the current challenge of the identifier as it is now: after a PATCH changed the
+  // address, a code sent to the old one proves nothing about the new one.
+  const current =
+    c.strategy === 'phone_code'
+      ? c.id === r.phoneChallengeId && c.target === r.phoneNumber
+      : c.id === r.emailChallengeId && c.target === r.emailAddress
+  if (!current)
+    throw new AppError(400, [
+      {
+        code: 'verification_stale',
+        message: 'stale',
+        long_message: 'This challenge is for an identifier the sign-up no longer has. Ask for a new one.',
+      },
+    ])
   if (input.code === undefined) throw formParamMissing('code')
   const ticket = r.invitationId ? invitationTicketById(ctx, r.invitationId) : null
   let failure: AppError | null = null

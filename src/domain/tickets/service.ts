@@ -9,6 +9,7 @@ import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { normalizeEmail } from '../users/identifiers'
+import { emailAddresses } from '../users/schema'
 import { findUser } from '../users/service'
 import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
 
@@ -103,6 +104,20 @@ function insertInvitation(
   const email = normalizeEmail(input.email_address, param)
   const now = ctx.clock.now()
   if (!input.ignore_existing) {
+    if (
+      tx
+        .select({ id: emailAddresses.id })
+        .from(emailAddresses)
+        .where(eq(emailAddresses.emailAddress, email))
+        .get()
+    ) {
+      throw formError(
+        'form_identifier_exists',
+        param,
+        'has an account',
+        `${email} already belongs to a user.`,
+      )
+    }
     const pending = tx
       .select()
       .from(invitations)

@@ -18,7 +18,9 @@ export function createRateLimiter(rules: RateRule[], now: () => number = Date.no
   return {
     /** Throws 429 with Retry-After when the request is over its bucket's limit. */
     check(envId: string, method: string, path: string, ip: string | null) {
-      const rule = rules.find((r) => r.method === method && r.path.test(path))
+      // Routes answer with or without a trailing slash; the limits must too.
+      const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path
+      const rule = rules.find((r) => r.method === method && r.path.test(normalized))
       if (!rule) return
       const t = now()
       if (t - sweptAt > 60_000) {

@@ -1,0 +1,1 @@
+CREATE INDEX `challenges_target` ON `challenges` (`target`,`created_at`);
