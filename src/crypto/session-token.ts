@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { SignJWT } from 'jose'
+import { signJws } from './jws'
 import type { KeyStore } from './keys'
 
 /** Session tokens live 60 s; clients refresh them about every 50 s. */
@@ -23,21 +23,23 @@ export interface SessionTokenInput {
 }
 
 /** Signs the session JWT with exactly the claims of clerk-surface §2.4. */
-export function signSessionToken(keys: KeyStore, input: SessionTokenInput): Promise<string> {
+export async function signSessionToken(keys: KeyStore, input: SessionTokenInput): Promise<string> {
   const key = keys.signingKey(input.nowMs)
   const iat = Math.floor(input.nowMs / 1000)
-  const payload: Record<string, unknown> = { sid: input.sessionId, v: 2, fva: input.fva }
-  if (input.azp) payload.azp = input.azp
-  if (input.sts) payload.sts = input.sts
-  if (input.org) payload.o = input.org
-  if (input.act) payload.act = input.act
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(input.issuer)
-    .setSubject(input.userId)
-    .setIssuedAt(iat)
-    .setNotBefore(iat - SESSION_TOKEN_SKEW_S)
-    .setExpirationTime(iat + SESSION_TOKEN_LIFETIME_S)
-    .setJti(randomBytes(10).toString('hex'))
-    .sign(key.privateKey)
+  const payload: Record<string, unknown> = {
+    azp: input.azp ?? undefined,
+    exp: iat + SESSION_TOKEN_LIFETIME_S,
+    fva: input.fva,
+    iat,
+    iss: input.issuer,
+    jti: randomBytes(10).toString('hex'),
+    nbf: iat - SESSION_TOKEN_SKEW_S,
+    o: input.org,
+    sid: input.sessionId,
+    sts: input.sts,
+    sub: input.userId,
+    v: 2,
+    act: input.act,
+  }
+  return signJws(key.alg, key.privateKey, { kid: key.kid, typ: 'JWT' }, payload)
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { notFound } from '../../http/shared/errors'
 import { isId } from '../../lib/ids'
@@ -35,24 +35,56 @@ export function signOutClient(ctx: EnvContext, actor: ClientActor) {
   return toClientResource(ctx, actor.client!)
 }
 
-/** A session of the calling client (prepared: the token refresh path runs it every time). */
+interface SessionSqlRow {
+  id: string
+  client_id: string
+  user_id: string
+  status: SessionRow['status']
+  tasks: string
+  last_active_at: number
+  expire_at: number | null
+  abandon_at: number | null
+  first_factor_verified_at: number
+  second_factor_verified_at: number | null
+  last_active_organization_id: string | null
+  ip_address: string | null
+  user_agent: string | null
+  ended_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** A session of the calling client (raw prepared statement: every token refresh runs it). */
 function ownSession(ctx: EnvContext, actor: ClientActor, sid: string): SessionRow {
-  const row =
+  const r =
     actor.client && isId('session', sid)
       ? ctx
-          .prepared('sessions.ofClient', (db) =>
-            db
-              .select()
-              .from(sessions)
-              .where(
-                and(eq(sessions.id, sql.placeholder('sid')), eq(sessions.clientId, sql.placeholder('cid'))),
-              )
-              .prepare(),
+          .prepared('sessions.ofClient', () =>
+            ctx.client.query<SessionSqlRow, [string, string]>(
+              'select * from sessions where id = ? and client_id = ?',
+            ),
           )
-          .get({ sid, cid: actor.client.id })
-      : undefined
-  if (!row) throw notFound('session')
-  return row
+          .get(sid, actor.client.id)
+      : null
+  if (!r) throw notFound('session')
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    userId: r.user_id,
+    status: r.status,
+    tasks: JSON.parse(r.tasks) as string[],
+    lastActiveAt: r.last_active_at,
+    expireAt: r.expire_at,
+    abandonAt: r.abandon_at,
+    firstFactorVerifiedAt: r.first_factor_verified_at,
+    secondFactorVerifiedAt: r.second_factor_verified_at,
+    lastActiveOrganizationId: r.last_active_organization_id,
+    ipAddress: r.ip_address,
+    userAgent: r.user_agent,
+    endedAt: r.ended_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
 }
 
 function nextActive(tx: EnvTx, ctx: EnvContext, actor: ClientActor, ended: string) {

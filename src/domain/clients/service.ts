@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { signClientToken, verifyClientToken } from '../../crypto/client-token'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { notFound } from '../../http/shared/errors'
@@ -32,19 +32,37 @@ export interface ClientActor {
   rotatedSecret?: string
 }
 
+interface ClientSqlRow {
+  id: string
+  rotating_token_hash: string
+  sign_in_id: string | null
+  sign_up_id: string | null
+  last_active_session_id: string | null
+  last_authentication_strategy: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** Every Frontend API call resolves its client: a raw prepared statement (see findUser). */
 export function findClient(ctx: EnvContext, id: string): ClientRow | null {
   if (!isId('client', id)) return null
-  return (
-    ctx
-      .prepared('clients.byId', (db) =>
-        db
-          .select()
-          .from(clients)
-          .where(eq(clients.id, sql.placeholder('id')))
-          .prepare(),
-      )
-      .get({ id }) ?? null
-  )
+  const r = ctx
+    .prepared('clients.byId', () =>
+      ctx.client.query<ClientSqlRow, [string]>('select * from clients where id = ?'),
+    )
+    .get(id)
+  return r
+    ? {
+        id: r.id,
+        rotatingTokenHash: r.rotating_token_hash,
+        signInId: r.sign_in_id,
+        signUpId: r.sign_up_id,
+        lastActiveSessionId: r.last_active_session_id,
+        lastAuthenticationStrategy: r.last_authentication_strategy,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }
+    : null
 }
 
 /** The client a token names, if the token is genuine and its rotating secret is current. */

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Session-token refresh throughput vs the bare signing ceiling, RS256 and ES256, in one run, on
+# loopback. See bench/README.md ("Token refresh").
+#   BENCH_SECONDS=10 BENCH_CONNECTIONS=50 BENCH_WARMUP_SECONDS=2 bash bench/token-refresh.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BUN="$ROOT/node_modules/.bin/bun"
+NODE=${NODE:-node}
+export BENCH_SECONDS=${BENCH_SECONDS:-10}
+export BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-50}
+export BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-2}
+ALGS=(RS256 ES256)
+
+[[ -x $BUN ]] || { echo "bench: $BUN missing (npm install)" >&2; exit 1; }
+[[ -d $ROOT/node_modules/autocannon ]] || { echo "bench: autocannon missing (npm install)" >&2; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/authn-bench-tokens.XXXXXX")
+PIDS=()
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# An ephemeral port the kernel just handed out and released (127.0.0.1 only).
+free_port() {
+  "$NODE" -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Wait until PORT accepts connections, failing fast if the process PID died.
+wait_port() {
+  local pid=$1 port=$2 name=$3 errlog=$4
+  for _ in $(seq 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "bench: $name exited before listening:" >&2; cat "$errlog" >&2; return 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench: $name not listening on 127.0.0.1:$port after 30s" >&2; cat "$errlog" >&2; return 1
+}
+
+# One env per algorithm, on its own frontend host; the driver gets them as a JSON array.
+DATA="$TMP/data"
+mkdir -p "$DATA"
+ENVS="["
+for alg in "${ALGS[@]}"; do
+  host="$(printf '%s' "$alg" | tr '[:upper:]' '[:lower:]').localhost"
+  json=$("$BUN" src/main.ts env create --name Bench --host "$host" --alg "$alg" --data "$DATA" --json)
+  ENVS+="$([[ $ENVS == "[" ]] || echo ,){\"alg\":\"$alg\",\"env\":$json}"
+done
+ENVS+="]"
+
+AUTHN_PORT=$(free_port)
+# Access logs go to /dev/null but stay at the default level: formatting them is part of the cost.
+AUTHN_HOSTNAME=127.0.0.1 "$BUN" src/main.ts serve --port "$AUTHN_PORT" --data "$DATA" >/dev/null 2>"$TMP/authn.err" &
+AUTHN_PID=$!
+PIDS+=("$AUTHN_PID")
+wait_port "$AUTHN_PID" "$AUTHN_PORT" authn "$TMP/authn.err"
+
+# Hard stop in case anything hangs: per algorithm two signing loops and one server load, each
+# (warm-up + measurement), plus slack.
+BUDGET=$(( ${#ALGS[@]} * 3 * (BENCH_SECONDS + BENCH_WARMUP_SECONDS) + 60 ))
+BENCH_AUTHN_PORT=$AUTHN_PORT BENCH_AUTHN_PID=$AUTHN_PID \
+BENCH_DATA=$DATA BENCH_ENVS=$ENVS BENCH_BUN=$BUN \
+BENCH_BUN_VERSION=$("$BUN" --version) \
+BENCH_GIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty')" \
+  timeout --kill-after=5 "$BUDGET" "$NODE" bench/token-refresh.mjs &
+# In the background so a SIGTERM/SIGINT to this script is handled at once (bash defers traps
+# while a foreground child runs); cleanup then stops the driver (and its signing child) too.
+MEASURE_PID=$!
+PIDS=("$MEASURE_PID" "${PIDS[@]}")
+wait "$MEASURE_PID"
