@@ -133,6 +133,37 @@ interface IssueBase {
   clientId: string | null
 }
 
+/** A new, unanswered challenge of `input`, with the parts that differ by kind. */
+function newChallenge(
+  input: IssueBase,
+  now: number,
+  ttlMs: number,
+  parts: Partial<
+    Pick<ChallengeRow, 'id' | 'targetId' | 'target' | 'codeHash' | 'linkTokenHash' | 'redirectUrl'>
+  >,
+): ChallengeRow {
+  return {
+    id: parts.id ?? newId('challenge'),
+    parentType: input.parentType,
+    parentId: input.parentId,
+    step: input.step,
+    strategy: input.strategy,
+    status: 'unverified',
+    targetId: parts.targetId ?? null,
+    target: parts.target ?? null,
+    codeHash: parts.codeHash ?? null,
+    linkTokenHash: parts.linkTokenHash ?? null,
+    redirectUrl: parts.redirectUrl ?? null,
+    clientId: input.clientId,
+    verifiedFromClientId: null,
+    attempts: 0,
+    expireAt: now + ttlMs,
+    verifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+}
+
 /** A 6-digit code by email or SMS (email_code, phone_code, reset_password_*_code). */
 export function issueCodeChallenge(
   tx: EnvTx,
@@ -151,26 +182,12 @@ export function issueCodeChallenge(
   const code = isTestIdentifier(ctx, input.target.value)
     ? TEST_CODE
     : String(randomInt(0, 1_000_000)).padStart(6, '0')
-  const row: ChallengeRow = {
+  const row = newChallenge(input, now, CODE_TTL_MS, {
     id,
-    parentType: input.parentType,
-    parentId: input.parentId,
-    step: input.step,
-    strategy: input.strategy,
-    status: 'unverified',
     targetId: input.target.id,
     target: input.target.value,
     codeHash: sha256Hex(`${id}:${code}`),
-    linkTokenHash: null,
-    redirectUrl: null,
-    clientId: input.clientId,
-    verifiedFromClientId: null,
-    attempts: 0,
-    expireAt: now + CODE_TTL_MS,
-    verifiedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  }
+  })
   tx.insert(challenges).values(row).run()
   queueMessage(tx, ctx, after, {
     channel: input.channel,
@@ -201,26 +218,12 @@ export function issueLinkChallenge(
   supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
   const token = randomToken(32)
-  const row: ChallengeRow = {
-    id: newId('challenge'),
-    parentType: input.parentType,
-    parentId: input.parentId,
-    step: input.step,
-    strategy: input.strategy,
-    status: 'unverified',
+  const row = newChallenge(input, now, LINK_TTL_MS, {
     targetId: input.target.id,
     target: input.target.value,
-    codeHash: null,
     linkTokenHash: sha256Hex(token),
     redirectUrl: input.redirectUrl,
-    clientId: input.clientId,
-    verifiedFromClientId: null,
-    attempts: 0,
-    expireAt: now + LINK_TTL_MS,
-    verifiedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  }
+  })
   tx.insert(challenges).values(row).run()
   const url = `${input.frontendUrl}/v1/client/handshake?__authn_ticket=${encodeURIComponent(token)}`
   queueMessage(tx, ctx, after, {
@@ -241,26 +244,7 @@ export function issueLocalChallenge(
 ): ChallengeRow {
   supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
-  const row: ChallengeRow = {
-    id: newId('challenge'),
-    parentType: input.parentType,
-    parentId: input.parentId,
-    step: input.step,
-    strategy: input.strategy,
-    status: 'unverified',
-    targetId: input.targetId ?? null,
-    target: null,
-    codeHash: null,
-    linkTokenHash: null,
-    redirectUrl: null,
-    clientId: input.clientId,
-    verifiedFromClientId: null,
-    attempts: 0,
-    expireAt: now + CODE_TTL_MS,
-    verifiedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  }
+  const row = newChallenge(input, now, CODE_TTL_MS, { targetId: input.targetId ?? null })
   tx.insert(challenges).values(row).run()
   return row
 }

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, lt, lte, or } from 'drizzle-orm'
+import { and, asc, desc, eq, lte } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { formError, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page } from '../../http/shared/pagination'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -216,15 +216,7 @@ export function listMessages(
         .select()
         .from(messages)
         .where(
-          and(
-            q.to ? eq(messages.to, q.to) : undefined,
-            after
-              ? or(
-                  lt(messages.createdAt, Number(after.key[0])),
-                  and(eq(messages.createdAt, Number(after.key[0])), lt(messages.id, after.key[1])),
-                )
-              : undefined,
-          ),
+          and(q.to ? eq(messages.to, q.to) : undefined, olderThan(messages.createdAt, messages.id, after)),
         )
         .orderBy(desc(messages.createdAt), desc(messages.id))
         .limit(take)

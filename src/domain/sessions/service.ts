@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm'
 import { signSessionToken } from '../../crypto/session-token'
 import { withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -189,12 +189,7 @@ export function listSessions(
           and(
             q.user_id ? eq(sessions.userId, q.user_id) : undefined,
             q.client_id ? eq(sessions.clientId, q.client_id) : undefined,
-            after
-              ? or(
-                  lt(sessions.createdAt, Number(after.key[0])),
-                  and(eq(sessions.createdAt, Number(after.key[0])), lt(sessions.id, after.key[1])),
-                )
-              : undefined,
+            olderThan(sessions.createdAt, sessions.id, after),
           ),
         )
         .orderBy(desc(sessions.createdAt), desc(sessions.id))

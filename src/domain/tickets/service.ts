@@ -1,8 +1,8 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { and, desc, eq } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -182,14 +182,7 @@ export function listInvitations(
       ctx.db
         .select()
         .from(invitations)
-        .where(
-          after
-            ? or(
-                lt(invitations.createdAt, Number(after.key[0])),
-                and(eq(invitations.createdAt, Number(after.key[0])), lt(invitations.id, after.key[1])),
-              )
-            : undefined,
-        )
+        .where(olderThan(invitations.createdAt, invitations.id, after))
         .orderBy(desc(invitations.createdAt), desc(invitations.id))
         .limit(take)
         .all()
