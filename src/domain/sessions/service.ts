@@ -7,6 +7,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { orgClaim } from '../organizations/claims'
 import { findUser } from '../users/service'
 import { type SessionRow, type SessionStatus, sessions } from './schema'
 
@@ -207,7 +208,8 @@ export const sessionTokenRefused = (long: string) =>
 
 /**
  * Mints the 60-second session token and pushes the inactivity deadline. The hot path of the
- * Frontend API: one prepared read, one prepared write, one signature.
+ * Frontend API: one prepared read, one prepared write, one signature (and, with an active
+ * organization, one more prepared read for the `o` claim).
  */
 export async function mintSessionToken(
   ctx: EnvContext,
@@ -232,6 +234,7 @@ export async function mintSessionToken(
         .prepare(),
     )
     .run({ now, abandon: timeout === null ? null : now + timeout * 1000, id: s.id })
+  const org = s.lastActiveOrganizationId ? orgClaim(ctx, s.userId, s.lastActiveOrganizationId) : null
   return signSessionToken(ctx.keys, {
     issuer: ctx.frontendUrl(),
     userId: s.userId,
@@ -239,6 +242,7 @@ export async function mintSessionToken(
     azp: origin,
     fva: factorVerificationAge(s, now),
     ...(status === 'pending' ? { sts: 'pending' } : {}),
+    ...(org ? { org } : {}),
     nowMs: now,
   })
 }

@@ -4,6 +4,7 @@ import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
+import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
@@ -24,3 +25,5 @@ export const createBapi = () =>
     .use(messagesBapi)
     .use(jwtTemplatesBapi)
     .use(webhooksBapi)
+    .use(organizationsBapi)
+    .use(rolesBapi)

@@ -3,6 +3,7 @@ import { clientsFapi } from '../../domain/clients/fapi.routes'
 import { environmentFapi } from '../../domain/instance/fapi.routes'
 import { linksFapi } from '../../domain/links/fapi.routes'
 import { meFapi } from '../../domain/me/fapi.routes'
+import { organizationsFapi } from '../../domain/organizations/fapi.routes'
 import { signInsFapi } from '../../domain/sign-ins/fapi.routes'
 import { signUpsFapi } from '../../domain/sign-ups/fapi.routes'
 import { clerkPresenter } from '../shared/presenter'
@@ -21,3 +22,4 @@ export const createFapi = () =>
     .use(signUpsFapi)
     .use(meFapi)
     .use(linksFapi)
+    .use(organizationsFapi)
