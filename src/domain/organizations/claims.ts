@@ -16,41 +16,51 @@ export interface OrgClaim {
   per: string
 }
 
-interface ClaimRow {
-  id: string
-  slg: string
-  rol: string
-  per: string | null
-}
+const bare = (key: string) => key.replace(/^org:/, '')
 
 /**
  * The active organization's claim for a session token, or null when the user is no longer a
  * member (so the next mint after a removal drops it). Token refresh is the hot path: one
- * statement, prepared once per env handle.
+ * prepared single-row read of the membership; the org's slug and the role's `rol`/`per` come
+ * from caches on the env handle, which writes to organizations and roles invalidate.
  */
 export function orgClaim(ctx: EnvContext, userId: string, organizationId: string): OrgClaim | null {
-  const row = ctx
-    .prepared('organizations.claim', () =>
-      ctx.client.query<ClaimRow, [string, string]>(
-        `select o.id as id, o.slug as slg, r.key as rol,
-           (select group_concat(k, ',') from (
-              select p.key as k from role_permissions rp join permissions p on p.id = rp.permission_id
-              where rp.role_id = m.role_id and p.type = 'user' order by p.key)) as per
-         from organization_memberships m
-         join organizations o on o.id = m.organization_id
-         join roles r on r.id = m.role_id
-         where m.user_id = ? and m.organization_id = ?`,
+  const membership = ctx
+    .prepared('organizations.claimMembership', () =>
+      ctx.client.query<{ role_id: string }, [string, string]>(
+        'select role_id from organization_memberships where organization_id = ? and user_id = ?',
       ),
     )
-    .get(userId, organizationId)
-  if (!row) return null
-  const bare = (key: string) => key.replace(/^org:/, '')
-  return {
-    id: row.id,
-    slg: row.slg,
-    rol: bare(row.rol),
-    per: row.per ? row.per.split(',').map(bare).join(',') : '',
+    .get(organizationId, userId)
+  if (!membership) return null
+  const slugs = ctx.cached('organizations.slugs', () => new Map<string, string>())
+  let slg = slugs.get(organizationId)
+  if (slg === undefined) {
+    slg = ctx.client
+      .query<{ slug: string }, [string]>('select slug from organizations where id = ?')
+      .get(organizationId)?.slug
+    if (slg === undefined) return null
+    slugs.set(organizationId, slg)
   }
+  const roleClaims = ctx.cached(
+    'organizations.roleClaims',
+    () => new Map<string, { rol: string; per: string }>(),
+  )
+  let role = roleClaims.get(membership.role_id)
+  if (!role) {
+    const row = ctx.client
+      .query<{ key: string; per: string | null }, [string, string]>(
+        `select r.key as key, (select group_concat(k, ',') from (
+            select p.key as k from role_permissions rp join permissions p on p.id = rp.permission_id
+            where rp.role_id = ? and p.type = 'user' order by p.key)) as per
+         from roles r where r.id = ?`,
+      )
+      .get(membership.role_id, membership.role_id)
+    if (!row) return null
+    role = { rol: bare(row.key), per: row.per ? row.per.split(',').map(bare).join(',') : '' }
+    roleClaims.set(membership.role_id, role)
+  }
+  return { id: organizationId, slg, rol: role.rol, per: role.per }
 }
 
 /** The session's active organization, as JWT templates' `org` / `org_membership` shortcodes see it. */

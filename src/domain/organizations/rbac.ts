@@ -21,6 +21,12 @@ import {
 
 type Db = EnvContext['db'] | EnvTx
 
+/** After a committed change to what session tokens claim (orgClaim caches roles and slugs). */
+export function claimsChanged<T>(ctx: EnvContext, result: T): T {
+  ctx.invalidate()
+  return result
+}
+
 /** The permission that runs an organization: every org keeps a member holding it. */
 export const MANAGE_MEMBERS = 'org:sys_memberships:manage'
 export const READ_MEMBERS = 'org:sys_memberships:read'
@@ -386,62 +392,68 @@ export function updateRole(
 ): RoleResource {
   ensureRbac(ctx)
   if (input.key !== undefined) checkRoleKey(input.key)
-  return withTx(ctx, (tx) => {
-    const role = loadRole(tx, id)
-    if (input.key !== undefined && input.key !== role.key) {
-      if (isNamedBySettings(ctx, role.key))
-        throw badRequest(
-          'organization_role_key_immutable',
-          'key cannot change',
-          'The creator and default roles keep their key; name other roles in the instance settings first.',
-        )
-      if (roleByKey(tx, input.key)) throw formIdentifierExists('key')
-    }
-    const set: Partial<RoleRow> = { updatedAt: ctx.clock.now() }
-    if (input.key !== undefined) set.key = input.key
-    if (input.name !== undefined) set.name = input.name
-    if (input.description !== undefined) set.description = input.description
-    tx.update(roles).set(set).where(eq(roles.id, role.id)).run()
-    const resource = toRoleResource(ctx, tx, loadRole(tx, role.id))
-    emit(tx, ctx, 'role.updated', resource)
-    return resource
-  })
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const role = loadRole(tx, id)
+      if (input.key !== undefined && input.key !== role.key) {
+        if (isNamedBySettings(ctx, role.key))
+          throw badRequest(
+            'organization_role_key_immutable',
+            'key cannot change',
+            'The creator and default roles keep their key; name other roles in the instance settings first.',
+          )
+        if (roleByKey(tx, input.key)) throw formIdentifierExists('key')
+      }
+      const set: Partial<RoleRow> = { updatedAt: ctx.clock.now() }
+      if (input.key !== undefined) set.key = input.key
+      if (input.name !== undefined) set.name = input.name
+      if (input.description !== undefined) set.description = input.description
+      tx.update(roles).set(set).where(eq(roles.id, role.id)).run()
+      const resource = toRoleResource(ctx, tx, loadRole(tx, role.id))
+      emit(tx, ctx, 'role.updated', resource)
+      return resource
+    }),
+  )
 }
 
 export function deleteRole(ctx: EnvContext, id: string) {
   ensureRbac(ctx)
-  return withTx(ctx, (tx) => {
-    const role = loadRole(tx, id)
-    if (isNamedBySettings(ctx, role.key))
-      throw badRequest(
-        'organization_role_in_use',
-        'role in use',
-        'The creator and default roles cannot be deleted; name other roles in the instance settings first.',
-      )
-    const used =
-      tx
-        .select({ id: organizationMemberships.id })
-        .from(organizationMemberships)
-        .where(eq(organizationMemberships.roleId, role.id))
-        .get() ??
-      tx
-        .select({ id: organizationInvitations.id })
-        .from(organizationInvitations)
-        .where(
-          and(eq(organizationInvitations.roleId, role.id), eq(organizationInvitations.status, 'pending')),
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const role = loadRole(tx, id)
+      if (isNamedBySettings(ctx, role.key))
+        throw badRequest(
+          'organization_role_in_use',
+          'role in use',
+          'The creator and default roles cannot be deleted; name other roles in the instance settings first.',
         )
-        .get()
-    if (used)
-      throw badRequest(
-        'organization_role_in_use',
-        'role in use',
-        'Members or pending invitations hold this role: give them another role first.',
-      )
-    tx.delete(roles).where(eq(roles.id, role.id)).run()
-    const deleted = { object: 'role' as const, id: role.id, key: role.key, deleted: true as const }
-    emit(tx, ctx, 'role.deleted', deleted)
-    return deleted
-  })
+      const used =
+        tx
+          .select({ id: organizationMemberships.id })
+          .from(organizationMemberships)
+          .where(eq(organizationMemberships.roleId, role.id))
+          .get() ??
+        tx
+          .select({ id: organizationInvitations.id })
+          .from(organizationInvitations)
+          .where(
+            and(eq(organizationInvitations.roleId, role.id), eq(organizationInvitations.status, 'pending')),
+          )
+          .get()
+      if (used)
+        throw badRequest(
+          'organization_role_in_use',
+          'role in use',
+          'Members or pending invitations hold this role: give them another role first.',
+        )
+      tx.delete(roles).where(eq(roles.id, role.id)).run()
+      const deleted = { object: 'role' as const, id: role.id, key: role.key, deleted: true as const }
+      emit(tx, ctx, 'role.deleted', deleted)
+      return deleted
+    }),
+  )
 }
 
 /**
@@ -450,24 +462,27 @@ export function deleteRole(ctx: EnvContext, id: string) {
  */
 export function replaceRolePermissions(ctx: EnvContext, id: string, refs: string[]): RoleResource {
   ensureRbac(ctx)
-  return withTx(ctx, (tx) => {
-    const role = loadRole(tx, id)
-    const permissionIds = resolvePermissions(tx, refs)
-    const before = new Set(orgsWithoutManager(tx))
-    setRolePermissions(tx, role.id, permissionIds)
-    if (role.key === ctx.settings().organizations.creator_role && !roleHas(tx, role.id, MANAGE_MEMBERS))
-      throw creatorRoleNeedsManage()
-    if (orgsWithoutManager(tx).some((org) => !before.has(org)))
-      throw badRequest(
-        'organization_minimum_permissions_needed',
-        'last member manager',
-        `Removing ${MANAGE_MEMBERS} from this role would leave an organization without a member who can manage members.`,
-      )
-    tx.update(roles).set({ updatedAt: ctx.clock.now() }).where(eq(roles.id, role.id)).run()
-    const resource = toRoleResource(ctx, tx, loadRole(tx, role.id))
-    emit(tx, ctx, 'role.updated', resource)
-    return resource
-  })
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const role = loadRole(tx, id)
+      const permissionIds = resolvePermissions(tx, refs)
+      const before = new Set(orgsWithoutManager(tx))
+      setRolePermissions(tx, role.id, permissionIds)
+      if (role.key === ctx.settings().organizations.creator_role && !roleHas(tx, role.id, MANAGE_MEMBERS))
+        throw creatorRoleNeedsManage()
+      if (orgsWithoutManager(tx).some((org) => !before.has(org)))
+        throw badRequest(
+          'organization_minimum_permissions_needed',
+          'last member manager',
+          `Removing ${MANAGE_MEMBERS} from this role would leave an organization without a member who can manage members.`,
+        )
+      tx.update(roles).set({ updatedAt: ctx.clock.now() }).where(eq(roles.id, role.id)).run()
+      const resource = toRoleResource(ctx, tx, loadRole(tx, role.id))
+      emit(tx, ctx, 'role.updated', resource)
+      return resource
+    }),
+  )
 }
 
 // ---- permissions --------------------------------------------------------------------------
@@ -540,20 +555,23 @@ export function createPermission(
 /** A custom permission goes, and every role loses it; system permissions stay. */
 export function deletePermission(ctx: EnvContext, id: string) {
   ensureRbac(ctx)
-  return withTx(ctx, (tx) => {
-    const row = isId('permission', id)
-      ? tx.select().from(permissions).where(eq(permissions.id, id)).get()
-      : undefined
-    if (!row) throw notFound('permission')
-    if (row.type === 'system')
-      throw badRequest(
-        'system_permission_immutable',
-        'system permission',
-        'System permissions cannot be deleted.',
-      )
-    tx.delete(permissions).where(eq(permissions.id, row.id)).run()
-    const deleted = { object: 'permission' as const, id: row.id, key: row.key, deleted: true as const }
-    emit(tx, ctx, 'permission.deleted', deleted)
-    return deleted
-  })
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const row = isId('permission', id)
+        ? tx.select().from(permissions).where(eq(permissions.id, id)).get()
+        : undefined
+      if (!row) throw notFound('permission')
+      if (row.type === 'system')
+        throw badRequest(
+          'system_permission_immutable',
+          'system permission',
+          'System permissions cannot be deleted.',
+        )
+      tx.delete(permissions).where(eq(permissions.id, row.id)).run()
+      const deleted = { object: 'permission' as const, id: row.id, key: row.key, deleted: true as const }
+      emit(tx, ctx, 'permission.deleted', deleted)
+      return deleted
+    }),
+  )
 }

@@ -18,7 +18,7 @@ import {
   organizationsDisabled,
   orgNotFound,
 } from './errors'
-import { ensureRbac, managerCount, requireRoleByKey } from './rbac'
+import { claimsChanged, ensureRbac, managerCount, requireRoleByKey } from './rbac'
 import {
   type MembershipRow,
   type OrganizationRow,
@@ -227,41 +227,48 @@ export interface UpdateOrganizationInput {
 
 export function updateOrganization(ctx: EnvContext, idOrSlug: string, input: UpdateOrganizationInput) {
   assertOrganizationsEnabled(ctx)
-  return withTx(ctx, (tx) => {
-    const org = requireOrganization(tx, idOrSlug)
-    const set: Partial<OrganizationRow> = { updatedAt: ctx.clock.now() }
-    if (input.name !== undefined) set.name = checkName(input.name)
-    if (input.slug !== undefined) {
-      set.slug = checkSlug(input.slug)
-      if (slugTaken(tx, set.slug, org.id)) throw formIdentifierExists('slug')
-    }
-    if (input.image_url !== undefined) set.imageUrl = input.image_url
-    if (input.max_allowed_memberships !== undefined) set.maxAllowedMemberships = input.max_allowed_memberships
-    if (input.admin_delete_enabled !== undefined) set.adminDeleteEnabled = input.admin_delete_enabled
-    if (input.public_metadata) set.publicMetadata = checkMetadata('public_metadata', input.public_metadata)
-    if (input.private_metadata)
-      set.privateMetadata = checkMetadata('private_metadata', input.private_metadata)
-    tx.update(organizations).set(set).where(eq(organizations.id, org.id)).run()
-    const resource = organizationResource(ctx, tx, org.id)
-    emit(tx, ctx, 'organization.updated', resource)
-    return resource
-  })
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const org = requireOrganization(tx, idOrSlug)
+      const set: Partial<OrganizationRow> = { updatedAt: ctx.clock.now() }
+      if (input.name !== undefined) set.name = checkName(input.name)
+      if (input.slug !== undefined) {
+        set.slug = checkSlug(input.slug)
+        if (slugTaken(tx, set.slug, org.id)) throw formIdentifierExists('slug')
+      }
+      if (input.image_url !== undefined) set.imageUrl = input.image_url
+      if (input.max_allowed_memberships !== undefined)
+        set.maxAllowedMemberships = input.max_allowed_memberships
+      if (input.admin_delete_enabled !== undefined) set.adminDeleteEnabled = input.admin_delete_enabled
+      if (input.public_metadata) set.publicMetadata = checkMetadata('public_metadata', input.public_metadata)
+      if (input.private_metadata)
+        set.privateMetadata = checkMetadata('private_metadata', input.private_metadata)
+      tx.update(organizations).set(set).where(eq(organizations.id, org.id)).run()
+      const resource = organizationResource(ctx, tx, org.id)
+      emit(tx, ctx, 'organization.updated', resource)
+      return resource
+    }),
+  )
 }
 
 /** Memberships, invitations, domains and requests go with it; no session keeps it active. */
 export function deleteOrganization(ctx: EnvContext, idOrSlug: string) {
   assertOrganizationsEnabled(ctx)
-  return withTx(ctx, (tx) => {
-    const org = requireOrganization(tx, idOrSlug)
-    tx.update(sessions)
-      .set({ lastActiveOrganizationId: null })
-      .where(eq(sessions.lastActiveOrganizationId, org.id))
-      .run()
-    tx.delete(organizations).where(eq(organizations.id, org.id)).run()
-    const deleted = { object: 'organization' as const, id: org.id, slug: org.slug, deleted: true as const }
-    emit(tx, ctx, 'organization.deleted', deleted)
-    return deleted
-  })
+  return claimsChanged(
+    ctx,
+    withTx(ctx, (tx) => {
+      const org = requireOrganization(tx, idOrSlug)
+      tx.update(sessions)
+        .set({ lastActiveOrganizationId: null })
+        .where(eq(sessions.lastActiveOrganizationId, org.id))
+        .run()
+      tx.delete(organizations).where(eq(organizations.id, org.id)).run()
+      const deleted = { object: 'organization' as const, id: org.id, slug: org.slug, deleted: true as const }
+      emit(tx, ctx, 'organization.deleted', deleted)
+      return deleted
+    }),
+  )
 }
 
 // ---- memberships --------------------------------------------------------------------------

@@ -234,7 +234,10 @@ export async function mintSessionToken(
         .prepare(),
     )
     .run({ now, abandon: timeout === null ? null : now + timeout * 1000, id: s.id })
-  const org = s.lastActiveOrganizationId ? orgClaim(ctx, s.userId, s.lastActiveOrganizationId) : null
+  const org =
+    s.lastActiveOrganizationId && ctx.settings().organizations.enabled
+      ? orgClaim(ctx, s.userId, s.lastActiveOrganizationId)
+      : null
   return signSessionToken(ctx.keys, {
     issuer: ctx.frontendUrl(),
     userId: s.userId,

@@ -401,6 +401,17 @@ describe('active organization and the session token', () => {
     expect(formClaims.o).toMatchObject({ id: globex.id })
     await claims(member, { organization_id: acme.id })
 
+    // A role's new permissions and an org's new slug show in the next token.
+    const billing = (await bapi('GET', '/v1/roles?limit=100')).data.find((r: any) => r.key === 'org:billing')
+    await h.bapi('PUT', `/v1/roles/${billing.id}/permissions`, { permissions: ['org:invoices:read'] })
+    await bapi('PATCH', `/v1/organizations/${acme.id}`, { slug: 'acme-renamed' })
+    expect((await claims(member)).o).toEqual({
+      id: acme.id,
+      slg: 'acme-renamed',
+      rol: 'billing',
+      per: 'invoices:read',
+    })
+
     // Removal: the next mint has no `o`, and the session forgets the org.
     const m = (await bapi('GET', `/v1/organizations/${acme.id}/memberships?role=org:billing`)).data[0]
     await bapi('DELETE', `/v1/organizations/${acme.id}/memberships/${m.id}`)
