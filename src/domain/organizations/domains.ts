@@ -1,4 +1,4 @@
-import { and, count, desc, eq, sql } from 'drizzle-orm'
+import { and, count, desc, eq } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import {
@@ -29,6 +29,7 @@ import { badRequest, domainsDisabled } from './errors'
 import { type DomainRow, type EnrollmentMode, organizationDomains, organizationInvitations } from './schema'
 import {
   dnsRecordName,
+  emailAtDomain,
   toDomainChallengeResource,
   toDomainResource,
   toInvitationResources,
@@ -238,7 +239,6 @@ export function deleteDomain(ctx: EnvContext, idOrSlug: string, domainId: string
     const org = requireOrganization(tx, idOrSlug)
     const d = requireDomain(tx, org.id, domainId)
     const now = ctx.clock.now()
-    const at = `%@${d.name.replace(/[\\%_]/g, (c) => `\\${c}`)}`
     const automatic = tx
       .select()
       .from(organizationInvitations)
@@ -247,7 +247,7 @@ export function deleteDomain(ctx: EnvContext, idOrSlug: string, domainId: string
           eq(organizationInvitations.organizationId, org.id),
           eq(organizationInvitations.source, 'domain'),
           eq(organizationInvitations.status, 'pending'),
-          sql`${organizationInvitations.emailAddress} like ${at} escape '\\'`,
+          emailAtDomain(organizationInvitations.emailAddress, d.name),
         ),
       )
       .all()

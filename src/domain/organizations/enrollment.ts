@@ -1,59 +1,36 @@
-import { and, count, eq, gt, sql } from 'drizzle-orm'
+import { and, eq, gt } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { emailAddresses } from '../users/schema'
+import { roleByKey } from './rbac'
 import {
   type DomainRow,
-  type OrganizationRow,
   type OrgInvitationRow,
   organizationDomains,
   organizationInvitations,
   organizationMembershipRequests,
-  organizationMemberships,
   organizations,
-  roles,
 } from './schema'
-import { toInvitationResources, toMembershipRequestResource } from './serialize'
+import { emailAtDomain, toInvitationResources, toMembershipRequestResource } from './serialize'
+import { findMembership, membershipRoom } from './service'
 
 /** Automatic invitations live as long as typed ones. */
 export const INVITATION_TTL_DAYS = 30
 
-/** Members plus pending invitations, against the org's (or the instance's) limit; 0 is none. */
-export function membershipRoom(tx: EnvTx, ctx: EnvContext, org: OrganizationRow) {
-  const max = org.maxAllowedMemberships ?? ctx.settings().organizations.max_allowed_memberships
-  if (max === 0) return { max, left: Number.POSITIVE_INFINITY }
-  const members =
-    tx
-      .select({ n: count() })
-      .from(organizationMemberships)
-      .where(eq(organizationMemberships.organizationId, org.id))
-      .get()?.n ?? 0
-  const pending =
-    tx
-      .select({ n: count() })
-      .from(organizationInvitations)
-      .where(
-        and(
-          eq(organizationInvitations.organizationId, org.id),
-          eq(organizationInvitations.status, 'pending'),
-          gt(organizationInvitations.expireAt, ctx.clock.now()),
-        ),
-      )
-      .get()?.n ?? 0
-  return { max, left: max - members - pending }
-}
-
-const isMember = (tx: EnvTx, organizationId: string, userId: string) =>
-  !!tx
-    .select({ id: organizationMemberships.id })
-    .from(organizationMemberships)
+/** The pending (unexpired) invitation of an address to an organization, if any. */
+export const pendingInvitation = (tx: EnvTx, organizationId: string, email: string, now: number) =>
+  tx
+    .select({ id: organizationInvitations.id })
+    .from(organizationInvitations)
     .where(
       and(
-        eq(organizationMemberships.organizationId, organizationId),
-        eq(organizationMemberships.userId, userId),
+        eq(organizationInvitations.organizationId, organizationId),
+        eq(organizationInvitations.emailAddress, email),
+        eq(organizationInvitations.status, 'pending'),
+        gt(organizationInvitations.expireAt, now),
       ),
     )
     .get()
@@ -64,24 +41,12 @@ const isMember = (tx: EnvTx, organizationId: string, userId: string) =>
  * (automatic_suggestion), once, unless they are a member already or the org is full.
  */
 function enrollUser(tx: EnvTx, ctx: EnvContext, d: DomainRow, userId: string, email: string) {
-  if (d.enrollmentMode === 'manual_invitation' || isMember(tx, d.organizationId, userId)) return
+  if (d.enrollmentMode === 'manual_invitation' || findMembership(tx, d.organizationId, userId)) return
   const now = ctx.clock.now()
   if (d.enrollmentMode === 'automatic_invitation') {
-    const pending = tx
-      .select({ id: organizationInvitations.id })
-      .from(organizationInvitations)
-      .where(
-        and(
-          eq(organizationInvitations.organizationId, d.organizationId),
-          eq(organizationInvitations.emailAddress, email),
-          eq(organizationInvitations.status, 'pending'),
-          gt(organizationInvitations.expireAt, now),
-        ),
-      )
-      .get()
-    if (pending) return
+    if (pendingInvitation(tx, d.organizationId, email, now)) return
     const org = tx.select().from(organizations).where(eq(organizations.id, d.organizationId)).get()
-    const role = tx.select().from(roles).where(eq(roles.key, ctx.settings().organizations.default_role)).get()
+    const role = roleByKey(tx, ctx.settings().organizations.default_role)
     if (!org || !role || membershipRoom(tx, ctx, org).left < 1) return
     const row: OrgInvitationRow = {
       id: newId('invitation'),
@@ -153,11 +118,10 @@ export function enrollVerifiedEmail(tx: EnvTx, ctx: EnvContext, userId: string, 
 /** A domain became verified or automatic: every user already verified at it is enrolled. */
 export function enrollExistingUsers(tx: EnvTx, ctx: EnvContext, d: DomainRow) {
   if (!enrollmentOn(ctx) || !d.verified || d.enrollmentMode === 'manual_invitation') return
-  const at = `%@${d.name.replace(/[\\%_]/g, (c) => `\\${c}`)}`
   const matches = tx
     .select({ userId: emailAddresses.userId, email: emailAddresses.emailAddress })
     .from(emailAddresses)
-    .where(and(eq(emailAddresses.verified, true), sql`${emailAddresses.emailAddress} like ${at} escape '\\'`))
+    .where(and(eq(emailAddresses.verified, true), emailAtDomain(emailAddresses.emailAddress, d.name)))
     .all()
   for (const m of matches) enrollUser(tx, ctx, d, m.userId, m.email)
 }

@@ -20,12 +20,7 @@ import {
   pendingInvitationsFilter,
 } from './invitations'
 import { MANAGE_MEMBERS, READ_MEMBERS, requireRoleByKey, roleHas } from './rbac'
-import {
-  type MembershipRequestRow,
-  type MembershipRow,
-  organizationMembershipRequests,
-  organizationMemberships,
-} from './schema'
+import { type MembershipRequestRow, organizationMembershipRequests, organizationMemberships } from './schema'
 import {
   loadOrgWithCounts,
   toFapiInvitations,
@@ -40,6 +35,7 @@ import {
   insertMembership,
   insertOrganization,
   listMemberships,
+  pageOfMemberships,
   removeMembership,
 } from './service'
 
@@ -124,25 +120,7 @@ export function leaveOrganization(ctx: EnvContext, actor: ClientActor, id: strin
 
 export function myMemberships(ctx: EnvContext, actor: ClientActor, q: ListQuery) {
   const { agg } = requireSession(ctx, actor, actor.sessionId)
-  const filter = eq(organizationMemberships.userId, agg.user.id)
-  const page = keysetPage<MembershipRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(organizationMemberships)
-        .where(and(filter, olderThan(organizationMemberships.createdAt, organizationMemberships.id, after)))
-        .orderBy(desc(organizationMemberships.createdAt), desc(organizationMemberships.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizationMemberships).where(filter).get()?.n ?? 0)
-    : undefined
-  return pageOf(toFapiMemberships(ctx, ctx.db, page.rows), page.next_cursor, total)
+  return pageOfMemberships(ctx, eq(organizationMemberships.userId, agg.user.id), q, toFapiMemberships)
 }
 
 function userInvitationScope(ctx: EnvContext, actor: ClientActor) {

@@ -10,9 +10,8 @@ import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { ticketUrl } from '../tickets/service'
 import { normalizeEmail } from '../users/identifiers'
-import { checkMetadata } from '../users/metadata'
 import { emailAddresses, users } from '../users/schema'
-import { INVITATION_TTL_DAYS } from './enrollment'
+import { INVITATION_TTL_DAYS, pendingInvitation } from './enrollment'
 import { alreadyMember } from './errors'
 import { requireRoleByKey, roleByKey } from './rbac'
 import {
@@ -27,6 +26,7 @@ import { invitationStatus, toInvitationResources } from './serialize'
 import {
   assertOrganizationsEnabled,
   assertRoom,
+  checkMetadataOf,
   findMembership,
   insertMembership,
   requireOrganization,
@@ -78,22 +78,10 @@ export function insertOrgInvitation(
 ) {
   const email = normalizeEmail(input.email_address, param)
   const role = requireRoleByKey(tx, input.role ?? ctx.settings().organizations.default_role)
-  for (const m of ['public_metadata', 'private_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  checkMetadataOf(input)
   if (memberHasEmail(tx, org.id, email)) throw alreadyMember()
   const now = ctx.clock.now()
-  const pending = tx
-    .select({ id: organizationInvitations.id })
-    .from(organizationInvitations)
-    .where(
-      and(
-        eq(organizationInvitations.organizationId, org.id),
-        eq(organizationInvitations.emailAddress, email),
-        eq(organizationInvitations.status, 'pending'),
-        gt(organizationInvitations.expireAt, now),
-      ),
-    )
-    .get()
-  if (pending)
+  if (pendingInvitation(tx, org.id, email, now))
     throw formError(
       'duplicate_record',
       param,

@@ -1,8 +1,7 @@
-import { and, asc, count, eq, inArray, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
-import { keysetPage, type Page, pageOf } from '../../http/shared/pagination'
-import type { Cursor } from '../../lib/cursor'
+import { keysetPage, newerThan, type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -282,15 +281,6 @@ function toRoleResources(ctx: EnvContext, db: Db, rows: RoleRow[]) {
 export type RoleResource = ReturnType<typeof toRoleResources>[number]
 const toRoleResource = (ctx: EnvContext, db: Db, r: RoleRow) => toRoleResources(ctx, db, [r])[0]!
 
-/** Oldest first: the system rows come before the env's own. */
-const newerThan = (createdAt: SQL, id: SQL, after: Cursor | null) =>
-  after
-    ? or(
-        sql`${createdAt} > ${Number(after.key[0])}`,
-        and(sql`${createdAt} = ${Number(after.key[0])}`, sql`${id} > ${after.key[1]}`),
-      )
-    : undefined
-
 // ---- roles --------------------------------------------------------------------------------
 
 export function listRoles(
@@ -307,7 +297,7 @@ export function listRoles(
       ctx.db
         .select()
         .from(roles)
-        .where(newerThan(sql`${roles.createdAt}`, sql`${roles.id}`, after))
+        .where(newerThan(roles.createdAt, roles.id, after))
         .orderBy(asc(roles.createdAt), asc(roles.id))
         .limit(take)
         .all(),
@@ -502,7 +492,7 @@ export function listPermissions(
       ctx.db
         .select()
         .from(permissions)
-        .where(and(typeFilter, newerThan(sql`${permissions.createdAt}`, sql`${permissions.id}`, after)))
+        .where(and(typeFilter, newerThan(permissions.createdAt, permissions.id, after)))
         .orderBy(asc(permissions.createdAt), asc(permissions.id))
         .limit(take)
         .all(),

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, count, eq, gt, inArray, type SQLWrapper, sql } from 'drizzle-orm'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import type { ChallengeRow } from '../challenges/schema'
@@ -198,9 +198,12 @@ export function toFapiInvitations(ctx: EnvContext, db: Db, rows: OrgInvitationRo
 
 export const dnsRecordName = (domain: string) => `_authn-verification.${domain}`
 
+/** An email column's addresses at exactly this domain (subdomains are other domains). */
+export const emailAtDomain = (column: SQLWrapper, domain: string) =>
+  sql`${column} like ${`%@${domain.replace(/[\\%_]/g, (c) => `\\${c}`)}`} escape '\\'`
+
 export function toDomainResource(ctx: EnvContext, db: Db, d: DomainRow, latest: ChallengeRow | null) {
   const now = ctx.clock.now()
-  const at = `%@${d.name.replace(/[\\%_]/g, (c) => `\\${c}`)}`
   const invitations =
     db
       .select({ n: count() })
@@ -211,7 +214,7 @@ export function toDomainResource(ctx: EnvContext, db: Db, d: DomainRow, latest: 
           eq(organizationInvitations.status, 'pending'),
           eq(organizationInvitations.source, 'domain'),
           gt(organizationInvitations.expireAt, now),
-          sql`${organizationInvitations.emailAddress} like ${at} escape '\\'`,
+          emailAtDomain(organizationInvitations.emailAddress, d.name),
         ),
       )
       .get()?.n ?? 0
@@ -223,7 +226,7 @@ export function toDomainResource(ctx: EnvContext, db: Db, d: DomainRow, latest: 
         and(
           eq(organizationMembershipRequests.organizationId, d.organizationId),
           eq(organizationMembershipRequests.status, 'pending'),
-          sql`${organizationMembershipRequests.emailAddress} like ${at} escape '\\'`,
+          emailAtDomain(organizationMembershipRequests.emailAddress, d.name),
         ),
       )
       .get()?.n ?? 0

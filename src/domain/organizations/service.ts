@@ -1,4 +1,4 @@
-import { and, count, desc, eq, like, or, sql } from 'drizzle-orm'
+import { and, count, desc, eq, gt, like, or, type SQL, sql } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
@@ -10,7 +10,6 @@ import { emit } from '../events/service'
 import { sessions } from '../sessions/schema'
 import { checkMetadata } from '../users/metadata'
 import { users } from '../users/schema'
-import { membershipRoom } from './enrollment'
 import {
   alreadyMember,
   membershipQuotaExceeded,
@@ -18,15 +17,15 @@ import {
   organizationsDisabled,
   orgNotFound,
 } from './errors'
-import { claimsChanged, ensureRbac, managerCount, requireRoleByKey } from './rbac'
+import { claimsChanged, ensureRbac, managerCount, requireRoleByKey, roleByKey } from './rbac'
 import {
   type MembershipRow,
   type OrganizationRow,
+  organizationInvitations,
   organizationMembershipRequests,
   organizationMemberships,
   organizations,
   type RoleRow,
-  roles,
 } from './schema'
 import {
   loadOrgWithCounts,
@@ -63,6 +62,11 @@ export function requireOrganization(db: Db, idOrSlug: string): OrganizationRow {
 
 export const organizationResource = (ctx: EnvContext, db: Db, id: string): OrganizationResource =>
   toOrganizationResource(ctx, loadOrgWithCounts(db, ctx.clock.now(), id)!)
+
+/** Both metadata objects an organization or membership takes, size-checked. */
+export function checkMetadataOf(input: { public_metadata?: Metadata; private_metadata?: Metadata }) {
+  for (const m of ['public_metadata', 'private_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+}
 
 // ---- names and slugs ----------------------------------------------------------------------
 
@@ -139,7 +143,7 @@ export function insertOrganization(tx: EnvTx, ctx: EnvContext, input: CreateOrga
   const name = checkName(input.name)
   const slug = input.slug !== undefined ? checkSlug(input.slug) : slugFor(tx, name)
   if (slugTaken(tx, slug)) throw formIdentifierExists('slug')
-  for (const m of ['public_metadata', 'private_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  checkMetadataOf(input)
   if (
     input.created_by !== undefined &&
     !tx.select({ id: users.id }).from(users).where(eq(users.id, input.created_by)).get()
@@ -302,6 +306,31 @@ function requireMembershipById(db: Db, organizationId: string, id: string): Memb
   return row
 }
 
+/** Members plus pending invitations, against the org's (or the instance's) limit; 0 is none. */
+export function membershipRoom(tx: EnvTx, ctx: EnvContext, org: OrganizationRow) {
+  const max = org.maxAllowedMemberships ?? ctx.settings().organizations.max_allowed_memberships
+  if (max === 0) return { max, left: Number.POSITIVE_INFINITY }
+  const members =
+    tx
+      .select({ n: count() })
+      .from(organizationMemberships)
+      .where(eq(organizationMemberships.organizationId, org.id))
+      .get()?.n ?? 0
+  const pending =
+    tx
+      .select({ n: count() })
+      .from(organizationInvitations)
+      .where(
+        and(
+          eq(organizationInvitations.organizationId, org.id),
+          eq(organizationInvitations.status, 'pending'),
+          gt(organizationInvitations.expireAt, ctx.clock.now()),
+        ),
+      )
+      .get()?.n ?? 0
+  return { max, left: max - members - pending }
+}
+
 export function assertRoom(tx: EnvTx, ctx: EnvContext, org: OrganizationRow, needed = 1) {
   const room = membershipRoom(tx, ctx, org)
   if (room.left < needed) throw membershipQuotaExceeded(room.max)
@@ -368,19 +397,13 @@ export function removeMembership(tx: EnvTx, ctx: EnvContext, m: MembershipRow): 
   return resource
 }
 
-/** Newest first, in the view `present` makes. */
-export function listMemberships<T>(
+/** Newest first over a filter, in the view `present` makes. */
+export function pageOfMemberships<T>(
   ctx: EnvContext,
-  idOrSlug: string,
-  q: { role?: string; limit?: number; cursor?: string; include_total_count?: boolean },
+  filter: SQL | undefined,
+  q: { limit?: number; cursor?: string; include_total_count?: boolean },
   present: (ctx: EnvContext, db: EnvContext['db'], rows: MembershipRow[]) => T[],
 ) {
-  const org = requireOrganization(ctx.db, idOrSlug)
-  const role = q.role ? ctx.db.select().from(roles).where(eq(roles.key, q.role)).get() : undefined
-  const filter = and(
-    eq(organizationMemberships.organizationId, org.id),
-    q.role ? eq(organizationMemberships.roleId, role?.id ?? '') : undefined,
-  )
   const page = keysetPage<MembershipRow>({
     order: '-created_at',
     limit: q.limit ?? 10,
@@ -401,6 +424,22 @@ export function listMemberships<T>(
   return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, total)
 }
 
+/** An organization's members, optionally of one role. */
+export function listMemberships<T>(
+  ctx: EnvContext,
+  idOrSlug: string,
+  q: { role?: string; limit?: number; cursor?: string; include_total_count?: boolean },
+  present: (ctx: EnvContext, db: EnvContext['db'], rows: MembershipRow[]) => T[],
+) {
+  const org = requireOrganization(ctx.db, idOrSlug)
+  const role = q.role ? roleByKey(ctx.db, q.role) : null
+  const filter = and(
+    eq(organizationMemberships.organizationId, org.id),
+    q.role ? eq(organizationMemberships.roleId, role?.id ?? '') : undefined,
+  )
+  return pageOfMemberships(ctx, filter, q, present)
+}
+
 export function listMembershipsBapi(
   ctx: EnvContext,
   idOrSlug: string,
@@ -416,7 +455,7 @@ export function addMembership(
   input: { user_id: string; role: string; public_metadata?: Metadata; private_metadata?: Metadata },
 ): MembershipResource {
   assertOrganizationsEnabled(ctx)
-  for (const m of ['public_metadata', 'private_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  checkMetadataOf(input)
   return withTx(ctx, (tx) => {
     const org = requireOrganization(tx, idOrSlug)
     if (!tx.select({ id: users.id }).from(users).where(eq(users.id, input.user_id)).get())
@@ -441,7 +480,7 @@ export function updateMembership(
   input: { role?: string; public_metadata?: Metadata; private_metadata?: Metadata },
 ): MembershipResource {
   assertOrganizationsEnabled(ctx)
-  for (const m of ['public_metadata', 'private_metadata'] as const) if (input[m]) checkMetadata(m, input[m])
+  checkMetadataOf(input)
   return withTx(ctx, (tx) => {
     const org = requireOrganization(tx, idOrSlug)
     const m = requireMembershipById(tx, org.id, membershipId)
