@@ -8,7 +8,7 @@ import {
   formParamMissing,
   notFound,
 } from '../../http/shared/errors'
-import { keysetPage, olderThan, pageOf } from '../../http/shared/pagination'
+import { pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -26,6 +26,7 @@ import { emit } from '../events/service'
 import { normalizeEmail } from '../users/identifiers'
 import { enrollExistingUsers } from './enrollment'
 import { badRequest, domainsDisabled } from './errors'
+import { tablePage } from './pages'
 import { type DomainRow, type EnrollmentMode, organizationDomains, organizationInvitations } from './schema'
 import {
   dnsRecordName,
@@ -181,27 +182,11 @@ export function listDomains(
     eq(organizationDomains.organizationId, org.id),
     q.verified === undefined ? undefined : eq(organizationDomains.verified, q.verified),
   )
-  const page = keysetPage<DomainRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(organizationDomains)
-        .where(and(filter, olderThan(organizationDomains.createdAt, organizationDomains.id, after)))
-        .orderBy(desc(organizationDomains.createdAt), desc(organizationDomains.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizationDomains).where(filter).get()?.n ?? 0)
-    : undefined
+  const page = tablePage(ctx, organizationDomains, filter, q)
   return pageOf(
     page.rows.map((d) => domainResource(ctx, ctx.db, d)),
     page.next_cursor,
-    total,
+    page.total,
   )
 }
 

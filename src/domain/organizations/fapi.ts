@@ -1,7 +1,7 @@
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { AppError, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, pageOf } from '../../http/shared/pagination'
+import { pageOf } from '../../http/shared/pagination'
 import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import { ownSession } from '../clients/flows'
@@ -19,8 +19,9 @@ import {
   pageOfInvitations,
   pendingInvitationsFilter,
 } from './invitations'
+import { type ListQuery, tablePage } from './pages'
 import { MANAGE_MEMBERS, READ_MEMBERS, requireRoleByKey, roleHas } from './rbac'
-import { type MembershipRequestRow, organizationMembershipRequests, organizationMemberships } from './schema'
+import { organizationMembershipRequests, organizationMemberships } from './schema'
 import {
   loadOrgWithCounts,
   toFapiInvitations,
@@ -38,8 +39,6 @@ import {
   pageOfMemberships,
   removeMembership,
 } from './service'
-
-type ListQuery = { limit?: number; cursor?: string; include_total_count?: boolean }
 
 /**
  * The signed-in member acting on an organization: non-members (and unknown organizations) see
@@ -157,32 +156,11 @@ export function acceptMyInvitation(ctx: EnvContext, actor: ClientActor, invitati
 }
 
 function pageOfRequests(ctx: EnvContext, filter: ReturnType<typeof and>, q: ListQuery) {
-  const page = keysetPage<MembershipRequestRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(organizationMembershipRequests)
-        .where(
-          and(
-            filter,
-            olderThan(organizationMembershipRequests.createdAt, organizationMembershipRequests.id, after),
-          ),
-        )
-        .orderBy(desc(organizationMembershipRequests.createdAt), desc(organizationMembershipRequests.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizationMembershipRequests).where(filter).get()?.n ?? 0)
-    : undefined
+  const page = tablePage(ctx, organizationMembershipRequests, filter, q)
   return pageOf(
     page.rows.map((r) => toMembershipRequestResource(ctx, ctx.db, r)),
     page.next_cursor,
-    total,
+    page.total,
   )
 }
 

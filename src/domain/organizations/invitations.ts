@@ -1,8 +1,8 @@
-import { and, count, desc, eq, gt, inArray, lte, notInArray, type SQL } from 'drizzle-orm'
+import { and, eq, gt, inArray, lte, notInArray, type SQL } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
 import { type After, withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, pageOf } from '../../http/shared/pagination'
+import { pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -13,6 +13,7 @@ import { normalizeEmail } from '../users/identifiers'
 import { emailAddresses, users } from '../users/schema'
 import { INVITATION_TTL_DAYS, pendingInvitation } from './enrollment'
 import { alreadyMember } from './errors'
+import { tablePage } from './pages'
 import { requireRoleByKey, roleByKey } from './rbac'
 import {
   type OrganizationRow,
@@ -168,24 +169,8 @@ export function pageOfInvitations<T>(
   q: { limit?: number; cursor?: string; include_total_count?: boolean },
   present: (ctx: EnvContext, db: EnvContext['db'], rows: OrgInvitationRow[]) => T[],
 ) {
-  const page = keysetPage<OrgInvitationRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(organizationInvitations)
-        .where(and(filter, olderThan(organizationInvitations.createdAt, organizationInvitations.id, after)))
-        .orderBy(desc(organizationInvitations.createdAt), desc(organizationInvitations.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizationInvitations).where(filter).get()?.n ?? 0)
-    : undefined
-  return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, total)
+  const page = tablePage(ctx, organizationInvitations, filter, q)
+  return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, page.total)
 }
 
 export function listOrgInvitations(

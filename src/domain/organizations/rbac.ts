@@ -1,13 +1,14 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
-import { keysetPage, newerThan, type Page, pageOf } from '../../http/shared/pagination'
+import { type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import type { InstanceSettings } from '../instance/model'
 import { badRequest } from './errors'
+import { tablePage } from './pages'
 import {
   organizationInvitations,
   organizationMemberships,
@@ -288,22 +289,8 @@ export function listRoles(
   q: { limit?: number; cursor?: string; include_total_count?: boolean },
 ): Page<RoleResource> {
   ensureRbac(ctx)
-  const page = keysetPage<RoleRow>({
-    order: '+created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(roles)
-        .where(newerThan(roles.createdAt, roles.id, after))
-        .orderBy(asc(roles.createdAt), asc(roles.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count ? (ctx.db.select({ n: count() }).from(roles).get()?.n ?? 0) : undefined
-  return pageOf(toRoleResources(ctx, ctx.db, page.rows), page.next_cursor, total)
+  const page = tablePage(ctx, roles, undefined, q, '+created_at')
+  return pageOf(toRoleResources(ctx, ctx.db, page.rows), page.next_cursor, page.total)
 }
 
 function loadRole(db: Db, id: string): RoleRow {
@@ -483,24 +470,8 @@ export function listPermissions(
 ): Page<PermissionResource> {
   ensureRbac(ctx)
   const typeFilter = q.type ? eq(permissions.type, q.type) : undefined
-  const page = keysetPage<PermissionRow>({
-    order: '+created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(permissions)
-        .where(and(typeFilter, newerThan(permissions.createdAt, permissions.id, after)))
-        .orderBy(asc(permissions.createdAt), asc(permissions.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(permissions).where(typeFilter).get()?.n ?? 0)
-    : undefined
-  return pageOf(page.rows.map(toPermissionResource), page.next_cursor, total)
+  const page = tablePage(ctx, permissions, typeFilter, q, '+created_at')
+  return pageOf(page.rows.map(toPermissionResource), page.next_cursor, page.total)
 }
 
 export function createPermission(

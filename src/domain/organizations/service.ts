@@ -17,6 +17,7 @@ import {
   organizationsDisabled,
   orgNotFound,
 } from './errors'
+import { tablePage } from './pages'
 import { claimsChanged, ensureRbac, managerCount, requireRoleByKey, roleByKey } from './rbac'
 import {
   type MembershipRow,
@@ -404,24 +405,8 @@ export function pageOfMemberships<T>(
   q: { limit?: number; cursor?: string; include_total_count?: boolean },
   present: (ctx: EnvContext, db: EnvContext['db'], rows: MembershipRow[]) => T[],
 ) {
-  const page = keysetPage<MembershipRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(organizationMemberships)
-        .where(and(filter, olderThan(organizationMemberships.createdAt, organizationMemberships.id, after)))
-        .orderBy(desc(organizationMemberships.createdAt), desc(organizationMemberships.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizationMemberships).where(filter).get()?.n ?? 0)
-    : undefined
-  return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, total)
+  const page = tablePage(ctx, organizationMemberships, filter, q)
+  return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, page.total)
 }
 
 /** An organization's members, optionally of one role. */
