@@ -28,6 +28,8 @@ export const ConfigSchema = T.Object({
   smsAuthToken: T.Optional(T.String({ minLength: 1 })),
   /** How long one webhook attempt may take before it counts as failed (ms). */
   webhookTimeoutMs: T.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+  /** DNS server for domain verification (`host:port`); unset: the system's resolvers. */
+  dnsServer: T.Optional(T.String({ minLength: 1 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -46,6 +48,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smsAccountSid: 'AUTHN_SMS_ACCOUNT_SID',
   smsAuthToken: 'AUTHN_SMS_AUTH_TOKEN',
   webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
+  dnsServer: 'AUTHN_DNS_SERVER',
 }
 
 export function loadConfig(

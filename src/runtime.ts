@@ -5,6 +5,7 @@ import { createDelivery, type Delivery } from './domain/messages/delivery'
 import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
+import { createTxtResolver } from './lib/dns'
 import { type AccessLog, type Logger, silentAccess } from './log'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
@@ -43,6 +44,7 @@ export function createRuntime(
     log: opts.log,
     passwords,
     delivery,
+    dns: createTxtResolver(config.dnsServer),
     maxOpen: config.maxOpenEnvs,
     localPort: () => localPort,
     // The scheduler is built below; kicks only happen once requests or jobs run.

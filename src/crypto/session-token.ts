@@ -17,7 +17,7 @@ export interface SessionTokenInput {
   fva: [number, number]
   /** Set when the session is not plainly active (e.g. `pending`). */
   sts?: string
-  org?: { id: string; slg: string | null; rol: string; per: string }
+  org?: { id: string; slg: string; rol: string; per: string }
   act?: Record<string, unknown>
   nowMs: number
 }

@@ -20,6 +20,7 @@ export const PREFIXES = {
   membership: 'orgmem',
   invitation: 'orginv',
   domain: 'orgdmn',
+  membershipRequest: 'orgreq',
   role: 'role',
   permission: 'perm',
   jwtTemplate: 'jtmp',

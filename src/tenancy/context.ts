@@ -5,6 +5,7 @@ import type { DataKey } from '../crypto/seal'
 import type { InstanceSettings } from '../domain/instance/model'
 import type { Delivery } from '../domain/messages/delivery'
 import type { Clock } from '../lib/clock'
+import type { TxtResolver } from '../lib/dns'
 import type { Logger } from '../log'
 import type { EnvDb } from './open'
 
@@ -26,6 +27,8 @@ export interface EnvContext {
   readonly log: Logger
   readonly passwords: PasswordHasher
   readonly delivery: Delivery
+  /** DNS lookups (organization domain verification). */
+  readonly dns: TxtResolver
   /** Base URL of the env's Frontend API (its primary host), for links in emails. */
   frontendUrl(): string
   /**

@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../crypto/passwords'
 import { defaultSettings, withDefaults } from '../domain/instance/model'
 import type { Delivery } from '../domain/messages/delivery'
 import type { Clock } from '../lib/clock'
+import { createTxtResolver, type TxtResolver } from '../lib/dns'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
@@ -33,6 +34,8 @@ export interface PoolDeps {
   log: Logger
   passwords: PasswordHasher
   delivery: Delivery
+  /** Defaults to the system's resolvers. */
+  dns?: TxtResolver
   maxOpen: number
   /** The port local (`*.localhost`) frontend hosts are served on (known once bound). */
   localPort: () => number
@@ -91,6 +94,7 @@ function createContext(
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
     delivery: p.delivery,
+    dns: p.dns ?? createTxtResolver(),
     frontendUrl: () => {
       const host = cached('primaryHost', () => {
         const row = p.client

@@ -12,11 +12,11 @@ export const challenges = sqliteTable(
   {
     id: text('id').primaryKey(),
     parentType: text('parent_type', {
-      enum: ['sign_in', 'sign_up', 'email_address', 'phone_number', 'session'],
+      enum: ['sign_in', 'sign_up', 'email_address', 'phone_number', 'session', 'organization_domain'],
     }).notNull(),
     parentId: text('parent_id').notNull(),
     step: text('step', {
-      enum: ['first_factor', 'second_factor', 'verification', 'reset_password'],
+      enum: ['first_factor', 'second_factor', 'verification', 'reset_password', 'affiliation'],
     }).notNull(),
     strategy: text('strategy').notNull(),
     status: text('status', { enum: CHALLENGE_STATUSES }).notNull(),

@@ -50,11 +50,16 @@ export const clientsFapi = capabilityRoutes('fapi:clients')
   )
   .post(
     '/v1/client/sessions/:sid/tokens',
-    ({ env, actor, params }) => flows.mintToken(env, actor, params.sid),
+    ({ env, actor, params, body }) => flows.mintToken(env, actor, params.sid, body?.organization_id),
     {
       params: Sid,
+      body: t.Optional(t.Object({ organization_id: t.Optional(t.String({ maxLength: 64 })) })),
       response: { 200: TokenResource },
-      detail: { summary: 'Mint a 60-second session token (refresh)', tags },
+      detail: {
+        summary:
+          'Mint a 60-second session token (refresh); organization_id switches the active organization ("" for none)',
+        tags,
+      },
     },
   )
   .post(

@@ -5,6 +5,7 @@ import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { mintTemplateToken } from '../jwt-templates/mint'
+import { setActiveOrganization, templateOrg } from '../organizations/claims'
 import { type SessionRow, sessions } from '../sessions/schema'
 import { endSession, isLive, mintSessionToken, sessionTokenRefused } from '../sessions/service'
 import { type ClientActor, ensureClient, toClientResource, toFapiSession, updateClient } from './service'
@@ -55,7 +56,7 @@ interface SessionSqlRow {
 }
 
 /** A session of the calling client (raw prepared statement: every token refresh runs it). */
-function ownSession(ctx: EnvContext, actor: ClientActor, sid: string): SessionRow {
+export function ownSession(ctx: EnvContext, actor: ClientActor, sid: string): SessionRow {
   const r =
     actor.client && isId('session', sid)
       ? ctx
@@ -114,13 +115,17 @@ export function finishSession(ctx: EnvContext, actor: ClientActor, sid: string, 
 export const getClientSession = (ctx: EnvContext, actor: ClientActor, sid: string) =>
   toFapiSession(ctx, ownSession(ctx, actor, sid))
 
-/** The refresh every open tab makes about every 50 s. */
-export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string) {
+/**
+ * The refresh every open tab makes about every 50 s. `organizationId` switches the session's
+ * active organization first: absent keeps it, `''` is the personal account, anything else must
+ * be an organization the user belongs to.
+ */
+export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string, organizationId?: string) {
   if (!actor.client) throw sessionTokenRefused('There is no signed-in client on this device.')
-  return {
-    object: 'token' as const,
-    jwt: await mintSessionToken(ctx, ownSession(ctx, actor, sid), actor.origin),
-  }
+  let s = ownSession(ctx, actor, sid)
+  if (organizationId !== undefined && isLive(s, ctx.clock.now()))
+    s = setActiveOrganization(ctx, s, organizationId || null)
+  return { object: 'token' as const, jwt: await mintSessionToken(ctx, s, actor.origin) }
 }
 
 /** A token from a JWT template for the signed-in session (`getToken({ template })`). */
@@ -138,5 +143,6 @@ export async function mintTemplateTokenForSession(
     userId: s.userId,
     session: { id: s.id, createdAt: s.createdAt, actor: null },
     origin: actor.origin,
+    org: templateOrg(ctx, s),
   })
 }

@@ -1,5 +1,6 @@
 import { t } from 'elysia'
 import { capabilityRoutes } from '../../http/shared/routes'
+import { InstanceSettings } from './model'
 import { publicEnvironment } from './service'
 
 export const EnvironmentResource = t.Object({
@@ -8,6 +9,7 @@ export const EnvironmentResource = t.Object({
   environment_type: t.String(),
   display_config: t.Object({ application_name: t.String() }),
   auth_config: t.Record(t.String(), t.Unknown()),
+  organization_settings: InstanceSettings.properties.organizations,
 })
 
 export const environmentFapi = capabilityRoutes('fapi:environment').get(

@@ -79,6 +79,18 @@ export const InstanceSettings = t.Object({
     from_address: t.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }),
   }),
   sms: t.Object({ from_number: t.Nullable(t.String({ pattern: '^\\+[1-9]\\d{6,14}$' })) }),
+  organizations: t.Object({
+    enabled: t.Boolean(),
+    /** Members plus pending invitations per organization; 0 is unlimited. Orgs may override it. */
+    max_allowed_memberships: t.Integer({ minimum: 0, maximum: 100_000 }),
+    /** The role of whoever creates an organization; it must keep `org:sys_memberships:manage`. */
+    creator_role: t.String({ pattern: '^org:[a-z0-9_]{1,64}$' }),
+    /** Pre-filled for invitations and given by verified domains' automatic enrollment. */
+    default_role: t.String({ pattern: '^org:[a-z0-9_]{1,64}$' }),
+    domains_enabled: t.Boolean(),
+    /** Signed-in users may create organizations from the Frontend API. */
+    users_can_create: t.Boolean(),
+  }),
 })
 export type InstanceSettings = Static<typeof InstanceSettings>
 
@@ -128,6 +140,14 @@ export function defaultSettings(
     token: { algorithm },
     email: { delivered_by_us: true, from_name: name, from_address: 'no-reply@authn.localhost' },
     sms: { from_number: null },
+    organizations: {
+      enabled: false,
+      max_allowed_memberships: 5,
+      creator_role: 'org:admin',
+      default_role: 'org:member',
+      domains_enabled: false,
+      users_can_create: true,
+    },
   }
 }
 

@@ -7,6 +7,7 @@ import type { EnvContext } from '../../tenancy/context'
 import { envKeysDir } from '../../tenancy/paths'
 import { environment } from '../environment/schema'
 import { emit } from '../events/service'
+import { checkOrganizationSettings } from '../organizations/rbac'
 import { InstanceSettings } from './model'
 
 export type SettingsPatch = { [K in keyof InstanceSettings]?: DeepPartial<InstanceSettings[K]> }
@@ -148,6 +149,7 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
   }
   next.allowed_origins = next.allowed_origins.map((o) => o.replace(/\/$/, ''))
   checkSettings(next)
+  if (patch.organizations) checkOrganizationSettings(ctx, next.organizations)
   if (next.token.algorithm !== current.token.algorithm) {
     await rotateKeys(envKeysDir(ctx.dir), ctx.clock.now(), { alg: next.token.algorithm })
     ctx.keys.reload()
@@ -186,5 +188,6 @@ export function publicEnvironment(ctx: EnvContext) {
       single_session_mode: !s.session.multi_session,
       email_link_require_same_client: s.email_link_require_same_client,
     },
+    organization_settings: s.organizations,
   }
 }

@@ -2,7 +2,7 @@ import { t } from 'elysia'
 import { withActor } from '../../http/fapi/actor'
 import { AppError } from '../../http/shared/errors'
 import { capabilityRoutes } from '../../http/shared/routes'
-import { inspectTicket, ticketLanding } from '../tickets/service'
+import { inspectTicket, ticketLanding, ticketStatus } from '../tickets/service'
 import { handshake, openEmailLink } from './service'
 
 const redirect = (location: string, status = 303) =>
@@ -45,7 +45,7 @@ export const linksFapi = capabilityRoutes('fapi:links')
       }
       const url = new URL(landing)
       url.searchParams.set('__authn_ticket', query.ticket)
-      url.searchParams.set('__authn_status', ticket.kind === 'invitation' ? 'sign_up' : 'sign_in')
+      url.searchParams.set('__authn_status', ticketStatus(env, ticket))
       return redirect(url.toString())
     },
     {

@@ -17,6 +17,7 @@ import {
   toChallengeResource,
 } from '../challenges/service'
 import { type ClientActor, currentSession, toFapiSession, toFapiUser } from '../clients/service'
+import { enrollVerifiedEmail } from '../organizations/enrollment'
 import { assertAllowedRedirect } from '../redirects/service'
 import { sessions } from '../sessions/schema'
 import { endSession, isLive, revokeUserSessions } from '../sessions/service'
@@ -379,6 +380,7 @@ export function markEmailVerified(
     .run()
   const row = tx.select().from(emailAddresses).where(eq(emailAddresses.id, emailId)).get()
   if (row) {
+    enrollVerifiedEmail(tx, ctx, row.userId, row.emailAddress)
     const user = tx.select().from(users).where(eq(users.id, row.userId)).get()
     if (user && !user.primaryEmailAddressId)
       tx.update(users)

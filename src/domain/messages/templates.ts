@@ -27,6 +27,10 @@ export const EMAIL_TEMPLATES = {
     subject: 'You are invited to {{app_name}}',
     body: 'You have been invited to {{app_name}}. Accept the invitation:\n\n{{action_url}}',
   },
+  organization_invitation: {
+    subject: 'You are invited to join {{org_name}} on {{app_name}}',
+    body: '{{inviter_name}} invited you to join {{org_name}} on {{app_name}}. Accept the invitation:\n\n{{action_url}}',
+  },
 } as const
 export type EmailTemplate = keyof typeof EMAIL_TEMPLATES
 

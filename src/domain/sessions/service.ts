@@ -7,6 +7,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { orgClaim } from '../organizations/claims'
 import { hasSecondFactor } from '../sign-ins/factors'
 import { findUser } from '../users/service'
 import { type SessionRow, type SessionStatus, sessions } from './schema'
@@ -216,7 +217,8 @@ export const sessionTokenRefused = (long: string) =>
 
 /**
  * Mints the 60-second session token and pushes the inactivity deadline. The hot path of the
- * Frontend API: one prepared read, one prepared write, one signature.
+ * Frontend API: one prepared read, one prepared write, one signature (and, with an active
+ * organization, one more prepared read for the `o` claim).
  */
 export async function mintSessionToken(
   ctx: EnvContext,
@@ -244,6 +246,10 @@ export async function mintSessionToken(
       )
       .run(now, timeout === null ? null : now + timeout * 1000, s.id)
   }
+  const org =
+    s.lastActiveOrganizationId && ctx.settings().organizations.enabled
+      ? orgClaim(ctx, s.userId, s.lastActiveOrganizationId)
+      : null
   return signSessionToken(ctx.keys, {
     issuer: ctx.frontendUrl(),
     userId: s.userId,
@@ -251,6 +257,7 @@ export async function mintSessionToken(
     azp: origin,
     fva: factorVerificationAge(s, now),
     ...(status === 'pending' ? { sts: 'pending' } : {}),
+    ...(org ? { org } : {}),
     nowMs: now,
   })
 }

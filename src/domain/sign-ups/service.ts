@@ -22,8 +22,7 @@ import { clients } from '../clients/schema'
 import { type ClientActor, ensureClient, rotateClient, updateClient } from '../clients/service'
 import { assertAllowedRedirect } from '../redirects/service'
 import { createSession } from '../sessions/service'
-import { invitations } from '../tickets/schema'
-import { consumeTicket, inspectTicket, type Ticket } from '../tickets/service'
+import { consumeTicket, inspectTicket, invitationTicketById, type Ticket } from '../tickets/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from '../users/identifiers'
 import { checkMetadata } from '../users/metadata'
 import { checkPasswordPolicy } from '../users/password-policy'
@@ -321,12 +320,13 @@ function assertModeAllows(ctx: EnvContext, ticket: Ticket | null) {
   ])
 }
 
-type InvitationTicket = Extract<Ticket, { kind: 'invitation' }>
+type InvitationTicket = Extract<Ticket, { kind: 'invitation' | 'organization_invitation' }>
 
+/** Instance and organization invitations sign up; sign-in tokens do not. */
 function invitationTicket(ctx: EnvContext, raw: string | undefined): InvitationTicket | null {
   if (!raw) return null
   const ticket = inspectTicket(ctx, raw)
-  if (ticket.kind !== 'invitation') {
+  if (ticket.kind === 'sign_in_token') {
     throw formError(
       'ticket_invalid_code',
       'ticket',
@@ -444,11 +444,6 @@ export async function updateSignUp(ctx: EnvContext, actor: ClientActor, id: stri
     return completeIfReady(tx, ctx, actor, updateRow(tx, ctx, current, fields), ticket)
   })
   return toSignUpResource(ctx, row)
-}
-
-function invitationTicketById(ctx: EnvContext, invitationId: string): Ticket | null {
-  const row = ctx.db.select().from(invitations).where(eq(invitations.id, invitationId)).get()
-  return row && row.status === 'pending' ? { kind: 'invitation', row } : null
 }
 
 export function getSignUp(ctx: EnvContext, actor: ClientActor, id: string) {

@@ -8,6 +8,13 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
+import {
+  acceptOrgInvitation,
+  findOrgInvitation,
+  findOrgInvitationByTicket,
+} from '../organizations/invitations'
+import type { OrgInvitationRow } from '../organizations/schema'
+import { findUserIdByIdentifier } from '../sign-ins/service'
 import { normalizeEmail } from '../users/identifiers'
 import { emailAddresses } from '../users/schema'
 import { findUser } from '../users/service'
@@ -17,7 +24,7 @@ const ticketError = (code: string, long: string) =>
   new AppError(400, [{ code, message: 'invalid ticket', long_message: long }])
 
 /** The URL a ticket travels in: the Frontend API's accept endpoint, which forwards to the app. */
-const ticketUrl = (ctx: EnvContext, ticket: string) =>
+export const ticketUrl = (ctx: EnvContext, ticket: string) =>
   `${ctx.frontendUrl()}/v1/tickets/accept?ticket=${encodeURIComponent(ticket)}`
 
 // ---- sign-in tokens -----------------------------------------------------------------------
@@ -218,6 +225,7 @@ export function revokeInvitation(ctx: EnvContext, id: string) {
 export type Ticket =
   | { kind: 'sign_in_token'; row: SignInTokenRow }
   | { kind: 'invitation'; row: InvitationRow }
+  | { kind: 'organization_invitation'; row: OrgInvitationRow }
 
 /** Looks a ticket up and checks it is still usable; consuming happens in the flow's transaction. */
 export function inspectTicket(ctx: EnvContext, ticket: string): Ticket {
@@ -240,7 +248,25 @@ export function inspectTicket(ctx: EnvContext, ticket: string): Ticket {
     if (now >= inv.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
     return { kind: 'invitation', row: inv }
   }
+  const orgInv = findOrgInvitationByTicket(ctx, ticket)
+  if (orgInv) {
+    if (orgInv.status === 'accepted')
+      throw ticketError('organization_invitation_already_accepted', 'This invitation has been accepted.')
+    if (orgInv.status === 'revoked') throw ticketError('revoked_invitation', 'This invitation was revoked.')
+    if (now >= orgInv.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
+    return { kind: 'organization_invitation', row: orgInv }
+  }
   throw ticketError('ticket_invalid_code', 'The ticket is invalid.')
+}
+
+/** A still-pending invitation a sign-up presented (instance or organization invitation). */
+export function invitationTicketById(ctx: EnvContext, id: string): Ticket | null {
+  if (isId('invitation', id)) {
+    const row = findOrgInvitation(ctx, id)
+    return row?.status === 'pending' ? { kind: 'organization_invitation', row } : null
+  }
+  const row = ctx.db.select().from(invitations).where(eq(invitations.id, id)).get()
+  return row?.status === 'pending' ? { kind: 'invitation', row } : null
 }
 
 /** Marks a ticket used, inside the transaction that signs in or signs up with it. */
@@ -259,6 +285,9 @@ export function consumeTicket(tx: EnvTx, ctx: EnvContext, ticket: Ticket, userId
       .set({ status: 'accepted', updatedAt: now })
       .where(eq(signInTokens.id, ticket.row.id))
       .run()
+  } else if (ticket.kind === 'organization_invitation') {
+    // The invitee joins the organization in the invited role, in this same transaction.
+    acceptOrgInvitation(tx, ctx, ticket.row, userId, false)
   } else {
     const current = tx
       .select({ status: invitations.status })
@@ -278,11 +307,21 @@ export function consumeTicket(tx: EnvTx, ctx: EnvContext, ticket: Ticket, userId
   }
 }
 
+/**
+ * What the app should do with a ticket (`__authn_status`): sign in with a sign-in token, sign up
+ * with an instance invitation; an organization invitation signs in whoever has the address.
+ */
+export function ticketStatus(ctx: EnvContext, ticket: Ticket): 'sign_in' | 'sign_up' {
+  if (ticket.kind === 'sign_in_token') return 'sign_in'
+  if (ticket.kind === 'invitation') return 'sign_up'
+  return findUserIdByIdentifier(ctx, ticket.row.emailAddress) ? 'sign_in' : 'sign_up'
+}
+
 /** Where `/v1/tickets/accept` forwards a browser: the ticket's own redirect or the app's. */
 export function ticketLanding(ctx: EnvContext, ticket: Ticket): string | null {
   const settings = ctx.settings()
   const target =
-    (ticket.kind === 'invitation' ? ticket.row.redirectUrl : null) ??
+    (ticket.kind !== 'sign_in_token' ? ticket.row.redirectUrl : null) ??
     settings.redirect_urls[0] ??
     settings.allowed_origins[0] ??
     null

@@ -15,6 +15,7 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { backupCodes, totpFactors } from '../mfa/schema'
+import { enrollVerifiedEmail } from '../organizations/enrollment'
 import { revokeUserSessions } from '../sessions/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
@@ -501,6 +502,7 @@ export function insertUser(tx: Tx, ctx: EnvContext, input: NewUser): UserResourc
   if (phoneRows.length) tx.insert(phoneNumbers).values(phoneRows).run()
   const resource = toUserResource(ctx, loadUser(tx, userId)!)
   emit(tx, ctx, 'user.created', resource)
+  for (const e of emailRows) enrollVerifiedEmail(tx, ctx, userId, e.emailAddress)
   return resource
 }
 

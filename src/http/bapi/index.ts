@@ -5,6 +5,7 @@ import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
 import { mfaBapi } from '../../domain/mfa/bapi.routes'
+import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
@@ -26,3 +27,5 @@ export const createBapi = () =>
     .use(mfaBapi)
     .use(jwtTemplatesBapi)
     .use(webhooksBapi)
+    .use(organizationsBapi)
+    .use(rolesBapi)

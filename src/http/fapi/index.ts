@@ -4,6 +4,7 @@ import { environmentFapi } from '../../domain/instance/fapi.routes'
 import { linksFapi } from '../../domain/links/fapi.routes'
 import { meFapi } from '../../domain/me/fapi.routes'
 import { mfaFapi } from '../../domain/mfa/fapi.routes'
+import { organizationsFapi } from '../../domain/organizations/fapi.routes'
 import { signInsFapi } from '../../domain/sign-ins/fapi.routes'
 import { signUpsFapi } from '../../domain/sign-ups/fapi.routes'
 import { clerkPresenter } from '../shared/presenter'
@@ -23,3 +24,4 @@ export const createFapi = () =>
     .use(meFapi)
     .use(mfaFapi)
     .use(linksFapi)
+    .use(organizationsFapi)

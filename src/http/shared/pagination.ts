@@ -50,6 +50,10 @@ export function keysetPage<Row extends { id: string }>(opts: {
 export const olderThan = (createdAt: SQLWrapper, id: SQLWrapper, after: Cursor | null): SQL | undefined =>
   after ? sql`(${createdAt}, ${id}) < (${Number(after.key[0])}, ${after.key[1]})` : undefined
 
+/** Oldest-first keyset condition: rows strictly after the cursor's (created_at, id). */
+export const newerThan = (createdAt: SQLWrapper, id: SQLWrapper, after: Cursor | null): SQL | undefined =>
+  after ? sql`(${createdAt}, ${id}) > (${Number(after.key[0])}, ${after.key[1]})` : undefined
+
 /** A list answer, with `total_count` only when it was asked for. */
 export const pageOf = <T>(data: T[], next_cursor: string | null, total?: number): Page<T> => ({
   data,
