@@ -1,9 +1,10 @@
-import { and, desc, eq, ne, sql } from 'drizzle-orm'
+import { and, eq, ne } from 'drizzle-orm'
 import { type CustomSigningAlgorithm, importCustomKey, KeyMaterialError } from '../../crypto/custom-keys'
 import { seal, unseal } from '../../crypto/seal'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { assertThat, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
+import { type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -129,24 +130,8 @@ export function getJwtTemplate(ctx: EnvContext, id: string): JwtTemplateResource
 
 /** Newest first. */
 export function listJwtTemplates(ctx: EnvContext, q: ListJwtTemplatesQuery): Page<JwtTemplateResource> {
-  const page = keysetPage<JwtTemplateRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(jwtTemplates)
-        .where(olderThan(jwtTemplates.createdAt, jwtTemplates.id, after))
-        .orderBy(desc(jwtTemplates.createdAt), desc(jwtTemplates.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: sql<number>`count(*)` }).from(jwtTemplates).get()?.n ?? 0)
-    : undefined
-  return pageOf(page.rows.map(toJwtTemplateResource), page.next_cursor, total)
+  const page = tablePage(ctx, jwtTemplates, undefined, q)
+  return pageOf(page.rows.map(toJwtTemplateResource), page.next_cursor, page.total)
 }
 
 export function createJwtTemplate(ctx: EnvContext, input: CreateJwtTemplateBody): JwtTemplateResource {

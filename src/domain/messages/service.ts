@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, lte } from 'drizzle-orm'
+import { and, asc, eq, lte } from 'drizzle-orm'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, type Page } from '../../http/shared/pagination'
+import { type Page, pageOf } from '../../http/shared/pagination'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -206,23 +207,8 @@ export function listMessages(
   ctx: EnvContext,
   q: { cursor?: string; limit?: number; to?: string },
 ): Page<MessageResource> {
-  const page = keysetPage<MessageRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(messages)
-        .where(
-          and(q.to ? eq(messages.to, q.to) : undefined, olderThan(messages.createdAt, messages.id, after)),
-        )
-        .orderBy(desc(messages.createdAt), desc(messages.id))
-        .limit(take)
-        .all(),
-  })
-  return { data: page.rows.map(toMessageResource), meta: { next_cursor: page.next_cursor } }
+  const page = tablePage(ctx, messages, q.to ? eq(messages.to, q.to) : undefined, q)
+  return pageOf(page.rows.map(toMessageResource), page.next_cursor)
 }
 
 const SLUGS = Object.keys(SMS_TEMPLATES) as SmsTemplate[]

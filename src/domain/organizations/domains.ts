@@ -1,5 +1,6 @@
 import { and, count, desc, eq } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import {
   AppError,
@@ -26,7 +27,6 @@ import { emit } from '../events/service'
 import { normalizeEmail } from '../users/identifiers'
 import { enrollExistingUsers } from './enrollment'
 import { badRequest, domainsDisabled } from './errors'
-import { tablePage } from './pages'
 import { type DomainRow, type EnrollmentMode, organizationDomains, organizationInvitations } from './schema'
 import {
   dnsRecordName,

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import { type ListQuery, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { AppError, notFound } from '../../http/shared/errors'
 import { pageOf } from '../../http/shared/pagination'
@@ -19,7 +20,6 @@ import {
   pageOfInvitations,
   pendingInvitationsFilter,
 } from './invitations'
-import { type ListQuery, tablePage } from './pages'
 import { MANAGE_MEMBERS, READ_MEMBERS, requireRoleByKey, roleHas } from './rbac'
 import { organizationMembershipRequests, organizationMemberships } from './schema'
 import {

@@ -1,5 +1,6 @@
 import { and, eq, gt, inArray, lte, notInArray, type SQL } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
+import { tablePage } from '../../db/pages'
 import { type After, withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../http/shared/errors'
 import { pageOf } from '../../http/shared/pagination'
@@ -13,7 +14,6 @@ import { normalizeEmail } from '../users/identifiers'
 import { emailAddresses, users } from '../users/schema'
 import { INVITATION_TTL_DAYS, pendingInvitation } from './enrollment'
 import { alreadyMember } from './errors'
-import { tablePage } from './pages'
 import { requireRoleByKey, roleByKey } from './rbac'
 import {
   type OrganizationRow,

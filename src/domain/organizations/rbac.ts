@@ -1,4 +1,5 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
 import { type Page, pageOf } from '../../http/shared/pagination'
@@ -8,7 +9,6 @@ import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import type { InstanceSettings } from '../instance/model'
 import { badRequest } from './errors'
-import { tablePage } from './pages'
 import {
   organizationInvitations,
   organizationMemberships,

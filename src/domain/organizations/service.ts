@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, like, or, type SQL, sql } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
 import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
@@ -17,7 +18,6 @@ import {
   organizationsDisabled,
   orgNotFound,
 } from './errors'
-import { tablePage } from './pages'
 import { claimsChanged, ensureRbac, managerCount, requireRoleByKey, roleByKey } from './rbac'
 import {
   type MembershipRow,

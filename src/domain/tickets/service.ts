@@ -1,8 +1,9 @@
-import { and, desc, eq } from 'drizzle-orm'
+import { and, eq, gt, lte, or } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, type Page } from '../../http/shared/pagination'
+import { type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -180,22 +181,24 @@ export function listInvitations(
   q: { status?: string; cursor?: string; limit?: number },
 ): Page<InvitationResource> {
   const now = ctx.clock.now()
-  const page = keysetPage<InvitationRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(invitations)
-        .where(olderThan(invitations.createdAt, invitations.id, after))
-        .orderBy(desc(invitations.createdAt), desc(invitations.id))
-        .limit(take)
-        .all()
-        .filter((r) => !q.status || toInvitation(r, now).status === q.status),
-  })
-  return { data: page.rows.map((r) => toInvitation(r, now)), meta: { next_cursor: page.next_cursor } }
+  // `expired` is derived from expire_at, so the filter says it in SQL the same way.
+  const pendingNow = and(eq(invitations.status, 'pending'), gt(invitations.expireAt, now))
+  const filter =
+    q.status === 'pending'
+      ? pendingNow
+      : q.status === 'expired'
+        ? or(
+            eq(invitations.status, 'expired'),
+            and(eq(invitations.status, 'pending'), lte(invitations.expireAt, now)),
+          )
+        : q.status
+          ? eq(invitations.status, q.status as InvitationRow['status'])
+          : undefined
+  const page = tablePage(ctx, invitations, filter, q)
+  return pageOf(
+    page.rows.map((r) => toInvitation(r, now)),
+    page.next_cursor,
+  )
 }
 
 export function revokeInvitation(ctx: EnvContext, id: string) {

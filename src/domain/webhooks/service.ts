@@ -1,9 +1,10 @@
-import { desc, eq, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { seal } from '../../crypto/seal'
 import { newWebhookSecret } from '../../crypto/webhook-signature'
+import { tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { AppError, assertThat, formError, formParamInvalid, notFound } from '../../http/shared/errors'
-import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
+import { type Page, pageOf } from '../../http/shared/pagination'
 import { isId, newId } from '../../lib/ids'
 import { literalRefusal } from '../../lib/private-network'
 import type { EnvContext } from '../../tenancy/context'
@@ -67,22 +68,8 @@ export function listWebhookEndpoints(
   ctx: EnvContext,
   q: ListWebhookEndpointsQuery,
 ): Page<WebhookEndpointResource> {
-  const page = keysetPage<WebhookEndpointRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(webhookEndpoints)
-        .where(olderThan(webhookEndpoints.createdAt, webhookEndpoints.id, after))
-        .orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count ? countEndpoints(ctx.db) : undefined
-  return pageOf(page.rows.map(toWebhookEndpointResource), page.next_cursor, total)
+  const page = tablePage(ctx, webhookEndpoints, undefined, q)
+  return pageOf(page.rows.map(toWebhookEndpointResource), page.next_cursor, page.total)
 }
 
 const countEndpoints = (db: EnvContext['db'] | EnvTx) =>

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
-import { keysetPage, newerThan, olderThan } from '../../http/shared/pagination'
-import type { EnvContext } from '../../tenancy/context'
+import { keysetPage, newerThan, olderThan } from '../http/shared/pagination'
+import type { EnvContext } from '../tenancy/context'
 
 export interface ListQuery {
   limit?: number
