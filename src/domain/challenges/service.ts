@@ -370,3 +370,26 @@ export function expireChallenges(ctx: EnvContext) {
       .run()
   })
 }
+
+/**
+ * Answers a code challenge in one transaction: on the right code `onVerified` makes the change;
+ * a wrong one is committed (attempts, `failed` at the cap) and then thrown.
+ */
+export function answerWithCode<T>(
+  ctx: EnvContext,
+  c: ChallengeRow,
+  code: string,
+  onVerified: (tx: EnvTx, verified: ChallengeRow) => T,
+): T {
+  let failure: AppError | null = null
+  const result = withTx(ctx, (tx) => {
+    const outcome = checkCode(tx, ctx, c, code)
+    if (!outcome.ok) {
+      failure = outcome.error
+      return undefined
+    }
+    return onVerified(tx, outcome.row)
+  })
+  if (failure) throw failure
+  return result as T
+}

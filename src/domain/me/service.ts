@@ -10,7 +10,7 @@ import {
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import {
-  checkCode,
+  answerWithCode,
   findChallenge,
   issueCodeChallenge,
   issueLinkChallenge,
@@ -354,16 +354,7 @@ export function answerEmailChallenge(
     return toEmailAddressResource(ownEmail(ctx, agg.user.id, id))
   }
   if (input.code === undefined) throw formParamMissing('code')
-  let failure: AppError | null = null
-  withTx(ctx, (tx) => {
-    const outcome = checkCode(tx, ctx, c, input.code ?? '')
-    if (!outcome.ok) {
-      failure = outcome.error
-      return
-    }
-    markEmailVerified(tx, ctx, row.id, c.strategy)
-  })
-  if (failure) throw failure
+  answerWithCode(ctx, c, input.code, (tx) => markEmailVerified(tx, ctx, row.id, c.strategy))
   return toEmailAddressResource(ownEmail(ctx, agg.user.id, id))
 }
 
@@ -590,13 +581,7 @@ export function answerPhoneChallenge(
   const c = findChallenge(ctx, 'phone_number', row.id, cid)
   if (!c) throw notFound('challenge')
   if (input.code === undefined) throw formParamMissing('code')
-  let failure: AppError | null = null
-  withTx(ctx, (tx) => {
-    const outcome = checkCode(tx, ctx, c, input.code ?? '')
-    if (!outcome.ok) {
-      failure = outcome.error
-      return
-    }
+  answerWithCode(ctx, c, input.code, (tx) => {
     const now = ctx.clock.now()
     tx.update(phoneNumbers)
       .set({ verified: true, verificationStrategy: 'phone_code', updatedAt: now })
@@ -608,6 +593,5 @@ export function answerPhoneChallenge(
         .where(eq(users.id, agg.user.id))
         .run()
   })
-  if (failure) throw failure
   return toPhoneNumberResource(ownPhone(ctx, agg.user.id, id))
 }

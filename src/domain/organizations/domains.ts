@@ -16,8 +16,8 @@ import type { EnvTx } from '../../tenancy/open'
 import { type ChallengeRow, challenges } from '../challenges/schema'
 import {
   alreadyVerified,
+  answerWithCode,
   assertAnswerable,
-  checkCode,
   findChallenge,
   issueCodeChallenge,
   issueLocalChallenge,
@@ -400,16 +400,7 @@ export async function answerDomainChallenge(
     withTx(ctx, (tx) => verifyDomain(tx, ctx, d, c, null))
   } else {
     if (input.code === undefined) throw formParamMissing('code')
-    let failure: AppError | null = null
-    withTx(ctx, (tx) => {
-      const outcome = checkCode(tx, ctx, c, input.code ?? '')
-      if (!outcome.ok) {
-        failure = outcome.error
-        return
-      }
-      verifyDomain(tx, ctx, d, outcome.row, c.target)
-    })
-    if (failure) throw failure
+    answerWithCode(ctx, c, input.code, (tx, verified) => verifyDomain(tx, ctx, d, verified, c.target))
   }
   return domainResource(ctx, ctx.db, requireDomain(ctx.db, d.organizationId, d.id))
 }

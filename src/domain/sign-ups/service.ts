@@ -12,7 +12,7 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { challenges } from '../challenges/schema'
 import {
-  checkCode,
+  answerWithCode,
   findChallenge,
   issueCodeChallenge,
   issueLinkChallenge,
@@ -588,16 +588,9 @@ export function answerSignUpChallenge(
     ])
   if (input.code === undefined) throw formParamMissing('code')
   const ticket = r.invitationId ? invitationTicketById(ctx, r.invitationId) : null
-  let failure: AppError | null = null
-  const row = withTx(ctx, (tx) => {
-    const outcome = checkCode(tx, ctx, c, input.code ?? '')
-    if (!outcome.ok) {
-      failure = outcome.error
-      return r
-    }
-    return completeIfReady(tx, ctx, actor, verifyField(tx, ctx, r, c.strategy), ticket)
-  })
-  if (failure) throw failure
+  const row = answerWithCode(ctx, c, input.code, (tx) =>
+    completeIfReady(tx, ctx, actor, verifyField(tx, ctx, r, c.strategy), ticket),
+  )
   return toSignUpResource(ctx, row)
 }
 
