@@ -398,6 +398,23 @@ export function removeMembership(tx: EnvTx, ctx: EnvContext, m: MembershipRow): 
   return resource
 }
 
+/**
+ * A deleted user leaves every organization, with the events a removal writes. An operator's
+ * delete is not refused when it leaves an organization without a manager.
+ */
+export function dropUserMemberships(tx: EnvTx, ctx: EnvContext, userId: string) {
+  const rows = tx
+    .select()
+    .from(organizationMemberships)
+    .where(eq(organizationMemberships.userId, userId))
+    .all()
+  for (const m of rows) {
+    const resource = toMembershipResource(ctx, tx, m)
+    tx.delete(organizationMemberships).where(eq(organizationMemberships.id, m.id)).run()
+    emit(tx, ctx, 'organizationMembership.deleted', resource)
+  }
+}
+
 /** Newest first over a filter, in the view `present` makes. */
 export function pageOfMemberships<T>(
   ctx: EnvContext,

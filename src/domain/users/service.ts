@@ -16,6 +16,7 @@ import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { backupCodes, totpFactors } from '../mfa/schema'
 import { enrollVerifiedEmail } from '../organizations/enrollment'
+import { dropUserMemberships } from '../organizations/service'
 import { revokeUserSessions } from '../sessions/service'
 import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
@@ -633,6 +634,7 @@ export function deleteUser(ctx: EnvContext, id: string) {
       .get()
     assertThat(user, () => notFound('user'))
     revokeUserSessions(tx, ctx, id)
+    dropUserMemberships(tx, ctx, id)
     tx.delete(users).where(eq(users.id, id)).run()
     const deleted = { object: 'user' as const, id, deleted: true as const }
     emit(tx, ctx, 'user.deleted', { ...deleted, external_id: user.externalId })

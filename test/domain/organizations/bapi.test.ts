@@ -262,6 +262,22 @@ describe('/v1/organizations/{id}/memberships', () => {
   })
 })
 
+describe('deleting a member user', () => {
+  it('removes the memberships with organizationMembership.deleted events', async () => {
+    const [admin, gone] = [await user(), await user()]
+    const org = await ok('POST', '/v1/organizations', { name: 'Leavers Ltd', created_by: admin.id })
+    const m = await ok('POST', `/v1/organizations/${org.id}/memberships`, {
+      user_id: gone.id,
+      role: 'org:member',
+    })
+    await ok('DELETE', `/v1/users/${gone.id}`)
+    const members = (await ok('GET', `/v1/organizations/${org.id}/memberships`)).data.map((x: any) => x.id)
+    expect(members).not.toContain(m.id)
+    expect((await events('organizationMembership.deleted')).some((e: any) => e.data.id === m.id)).toBe(true)
+    expect((await ok('GET', `/v1/organizations/${org.id}`)).members_count).toBe(1)
+  })
+})
+
 describe('/v1/organizations/{id}/invitations', () => {
   it('invites by email with a ticket link, lists, bulk-invites and revokes', async () => {
     const admin = await user({ first_name: 'Ada', last_name: 'Admin' })
