@@ -197,6 +197,21 @@ describe('webhook delivery', () => {
     expect(r.received).toHaveLength(MAX_ATTEMPTS)
   })
 
+  it('stops retrying when the receiver answers webhook-delivery: abort-message', async () => {
+    const h = await setup()
+    const r = listen(
+      () => new Response('gone', { status: 410, headers: { 'webhook-delivery': 'abort-message' } }),
+    )
+    const ep = await endpoint(h, r.url)
+    await createUser(h)
+    await settle(h)
+    h.clock.advance(RETRY_DELAYS_MS[0]! + 1)
+    await h.rt.scheduler.tick()
+    expect(r.received).toHaveLength(1)
+    const [d] = await deliveries(h, ep.id)
+    expect(d).toMatchObject({ status: 'failed', attempt_count: 1, next_attempt_at: null })
+  })
+
   it('survives a restart mid-retry, and takes over a claim left by a crashed process', async () => {
     const h = await setup()
     const r = listen((n) => new Response(null, { status: n === 1 ? 503 : 200 }))

@@ -12,6 +12,8 @@ export interface SendResult {
   statusCode: number | null
   error: string | null
   latencyMs: number
+  /** The receiver answered `webhook-delivery: abort-message` (Svix's convention): stop retrying. */
+  abort: boolean
 }
 
 async function drain(res: Response, max: number) {
@@ -54,6 +56,7 @@ export async function postJson(
   const signal = AbortSignal.timeout(opts.timeoutMs)
   let statusCode: number | null = null
   let error: string | null = null
+  let abort = false
   try {
     if (opts.publicOnly) await assertPublicHost(new URL(url).hostname)
     const res = await fetch(url, {
@@ -64,10 +67,11 @@ export async function postJson(
       signal,
     })
     statusCode = res.status
+    abort = res.headers.get('webhook-delivery')?.toLowerCase() === 'abort-message'
     await drain(res, opts.maxResponseBytes)
     if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`
   } catch (err) {
     error = describe(err, opts.timeoutMs)
   }
-  return { statusCode, error, latencyMs: Math.round(performance.now() - started) }
+  return { statusCode, error, latencyMs: Math.round(performance.now() - started), abort }
 }

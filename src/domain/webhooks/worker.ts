@@ -138,7 +138,7 @@ function record(ctx: EnvContext, claim: Claim, result: SendResult) {
         createdAt: now,
       })
       .run()
-    const final = !ok && d.attemptCount >= MAX_ATTEMPTS
+    const final = !ok && (d.attemptCount >= MAX_ATTEMPTS || result.abort)
     tx.update(webhookDeliveries)
       .set(
         ok
