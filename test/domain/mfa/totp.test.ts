@@ -331,3 +331,64 @@ describe('required second factor and step-up', () => {
     ])
   })
 })
+
+describe('SMS as a second factor', () => {
+  it('sends a code to a phone reserved for second factor and completes the sign-in with it', async () => {
+    await h.bapi('PATCH', '/v1/instance', {
+      identifiers: { phone_number: { enabled: true } },
+      second_factors: ['totp', 'phone_code', 'backup_code'],
+    })
+    try {
+      const { b, email } = await signedIn()
+      // A development env's test number: the code is 424242 and nothing is sent.
+      const added = await b.json('POST', '/v1/me/phone-numbers', { phone_number: '+1 415 555 0142' })
+      const pid = added.body.response.id
+      const ch = await b.json('POST', `/v1/me/phone-numbers/${pid}/challenges`, { strategy: 'phone_code' })
+      expect(
+        (
+          await b.json('POST', `/v1/me/phone-numbers/${pid}/challenges/${ch.body.response.id}/answer`, {
+            code: '424242',
+          })
+        ).status,
+      ).toBe(200)
+      const reserved = await b.json('PATCH', `/v1/me/phone-numbers/${pid}`, {
+        reserved_for_second_factor: true,
+        default_second_factor: true,
+      })
+      expect(reserved.body.response).toMatchObject({
+        reserved_for_second_factor: true,
+        default_second_factor: true,
+      })
+      const { b: b2, signIn } = await toSecondFactor(email)
+      expect(signIn.supported_second_factors).toEqual([
+        expect.objectContaining({ strategy: 'phone_code', phone_number_id: pid, primary: true }),
+      ])
+      const sms = await b2.json('POST', `/v1/client/sign-ins/${signIn.id}/challenges`, {
+        strategy: 'phone_code',
+      })
+      expect(sms.body.response).toMatchObject({
+        step: 'second_factor',
+        strategy: 'phone_code',
+        target_id: pid,
+      })
+      const wrong = await b2.json(
+        'POST',
+        `/v1/client/sign-ins/${signIn.id}/challenges/${sms.body.response.id}/answer`,
+        { code: '000000' },
+      )
+      expect(wrong.body.errors[0].code).toBe('form_code_incorrect')
+      const done = await b2.json(
+        'POST',
+        `/v1/client/sign-ins/${signIn.id}/challenges/${sms.body.response.id}/answer`,
+        { code: '424242' },
+      )
+      expect(done.body.response.status).toBe('complete')
+      // A number reserved for second factor cannot be removed.
+      const del = await b.json('DELETE', `/v1/me/phone-numbers/${pid}`)
+      expect(del.status).toBe(400)
+      expect(del.body.errors[0].code).toBe('phone_number_reserved_for_second_factor')
+    } finally {
+      await h.bapi('PATCH', '/v1/instance', { second_factors: ['totp', 'backup_code'] })
+    }
+  })
+})
