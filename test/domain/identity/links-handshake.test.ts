@@ -1,21 +1,28 @@
-import { afterAll, describe, expect, it } from 'bun:test'
+import { describe, expect, it } from 'bun:test'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
-import { type Browser, browser, recordingDelivery } from '../../helpers/browser'
-import { body, createHarness, type Harness } from '../../helpers/harness'
-import { createUser, emailOf, expectError, ok, patchInstance, pathOf, row, settle, signedIn } from './support'
+import { type Browser, browser, type recordingDelivery } from '../../helpers/browser'
+import { body, type Harness } from '../../helpers/harness'
+import {
+  createUser,
+  emailOf,
+  expectError,
+  freshHarnesses,
+  ok,
+  patchInstance,
+  pathOf,
+  row,
+  settle,
+  signedIn,
+} from './support'
 
-const open: Harness[] = []
-afterAll(() => {
-  for (const h of open) h.close()
-})
 const REDIRECT = 'http://localhost:5173/sso-callback?from=email'
+const harness = freshHarnesses()
 
+/** A harness whose env signs in by email link too. */
 async function fresh() {
-  const delivery = recordingDelivery()
-  const h = await createHarness({ delivery })
-  open.push(h)
-  await patchInstance(h, { first_factors: ['password', 'email_code', 'email_link'] })
-  return { h, delivery }
+  const made = await harness()
+  await patchInstance(made.h, { first_factors: ['password', 'email_code', 'email_link'] })
+  return made
 }
 
 /** Starts an email-link sign-in on `b`; answers the sign-in, its challenge and the emailed link. */

@@ -1,12 +1,12 @@
-import { afterAll, describe, expect, it } from 'bun:test'
-import { browser, recordingDelivery } from '../../helpers/browser'
-import { createHarness, type Harness } from '../../helpers/harness'
+import { describe, expect, it } from 'bun:test'
+import { browser } from '../../helpers/browser'
 import {
   bapiJson,
   createUser,
   emailOf,
   events,
   expectError,
+  freshHarnesses,
   ok,
   PASSWORD,
   patchInstance,
@@ -17,16 +17,7 @@ import {
   uniqueEmail,
 } from './support'
 
-const open: Harness[] = []
-afterAll(() => {
-  for (const h of open) h.close()
-})
-async function fresh() {
-  const delivery = recordingDelivery()
-  const h = await createHarness({ delivery })
-  open.push(h)
-  return { h, delivery }
-}
+const fresh = freshHarnesses()
 
 describe('signed out', () => {
   it('every /v1/me route is 401 authentication_invalid', async () => {

@@ -1,12 +1,13 @@
-import { afterAll, describe, expect, it } from 'bun:test'
-import { type Browser, browser, recordingDelivery } from '../../helpers/browser'
-import { createHarness, type Harness } from '../../helpers/harness'
+import { describe, expect, it } from 'bun:test'
+import { type Browser, browser } from '../../helpers/browser'
+import type { Harness } from '../../helpers/harness'
 import {
   bapiJson,
   createUser,
   emailOf,
   events,
   expectError,
+  freshHarnesses,
   ok,
   PASSWORD,
   patchInstance,
@@ -17,16 +18,7 @@ import {
   uniqueEmail,
 } from './support'
 
-const open: Harness[] = []
-afterAll(() => {
-  for (const h of open) h.close()
-})
-async function fresh() {
-  const delivery = recordingDelivery()
-  const h = await createHarness({ delivery })
-  open.push(h)
-  return { h, delivery }
-}
+const fresh = freshHarnesses()
 const count = (h: Harness, table: string) => row<{ n: number }>(h, `SELECT count(*) AS n FROM ${table}`).n
 
 const create = (b: Browser, body: Record<string, unknown>) => b.json('POST', '/v1/client/sign-ups', body)

@@ -1,6 +1,6 @@
-import { expect } from 'bun:test'
-import { type Browser, browser } from '../../helpers/browser'
-import { body, type Harness, type TestEnv } from '../../helpers/harness'
+import { afterAll, expect } from 'bun:test'
+import { type Browser, browser, recordingDelivery } from '../../helpers/browser'
+import { body, createHarness, type Harness, type TestEnv } from '../../helpers/harness'
 
 /** Shared by the identity suites: users, sign-ins and assertions on error envelopes. */
 export const PASSWORD = 'correct horse battery'
@@ -101,3 +101,20 @@ export const pathOf = (url: string) => {
 
 export const row = <T = any>(h: Harness, sql: string, ...params: unknown[]): T =>
   h.ctx((ctx) => ctx.client.query(sql).get(...(params as never[]))) as T
+
+/**
+ * A fresh harness (with a recording delivery) per test, all closed after the file: call once at
+ * the top of a test file.
+ */
+export function freshHarnesses() {
+  const open: Harness[] = []
+  afterAll(() => {
+    for (const h of open) h.close()
+  })
+  return async function fresh() {
+    const delivery = recordingDelivery()
+    const h = await createHarness({ delivery })
+    open.push(h)
+    return { h, delivery }
+  }
+}
