@@ -1,24 +1,13 @@
 // Load driver for bench/run.sh (runs under node, which is autocannon's home runtime).
 // run.sh starts the servers and passes everything through the environment; this file only
 // seeds the user, checks each target answers 200, warms up, measures and reports.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-
-const need = (name) => {
-  const v = process.env[name]
-  if (!v) throw new Error(`measure.mjs: ${name} is not set (run bench/run.sh)`)
-  return v
-}
-const int = (name, fallback) => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`)
-  return n
-}
+import { alignTable, call, cpuTicks, int, need, TICKS_PER_SECOND } from './lib.mjs'
 
 const SECONDS = int('BENCH_SECONDS', 10)
 const CONNECTIONS = int('BENCH_CONNECTIONS', 50)
@@ -30,33 +19,6 @@ const SECRET_KEY = need('BENCH_SECRET_KEY')
 const PIDS = { bare: process.env.BENCH_HELLO_PID, authn: process.env.BENCH_AUTHN_PID }
 const RESULTS =
   process.env.BENCH_RESULTS ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json')
-
-/** One request with full control of the Host header (fetch forbids setting it). */
-function call(port, method, path, headers = {}, body) {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.on('error', reject)
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timeout`)))
-    req.end(body)
-  })
-}
-
-/** utime+stime of a process in clock ticks (Linux /proc); null elsewhere. */
-function cpuTicks(pid) {
-  if (!pid) return null
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12]) // fields 14 and 15 of proc(5)
-  } catch {
-    return null
-  }
-}
-const TICKS_PER_SECOND = 100 // USER_HZ on every Linux build that matters
 
 function cannon(target, duration) {
   return autocannon({
@@ -165,12 +127,7 @@ async function main() {
       `${r.non_2xx}/${r.errors + r.timeouts}`,
     ]),
   ]
-  const widths = table[0].map((_, i) => Math.max(...table.map((line) => line[i].length)))
-  const text = table
-    .map((line) =>
-      line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
-    )
-    .join('\n')
+  const text = alignTable(table)
   const cpus = os.cpus()
   const header = `${SECONDS}s per target, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${cpus.length} x ${cpus[0]?.model ?? '?'}; bun ${process.env.BENCH_BUN_VERSION ?? '?'}, node ${process.versions.node}`
   console.log(`${header}\n${text}`)

@@ -4,24 +4,13 @@
 // the bare signing loop (bench/token-refresh-sign.ts, under bun) and the server's
 // `POST /v1/client/sessions/{sid}/tokens`, and reports one against the other.
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-
-const need = (name) => {
-  const v = process.env[name]
-  if (!v) throw new Error(`token-refresh.mjs: ${name} is not set (run bench/token-refresh.sh)`)
-  return v
-}
-const int = (name, fallback) => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`)
-  return n
-}
+import { alignTable, call, cpuTicks, int, need, TICKS_PER_SECOND } from './lib.mjs'
 
 const SECONDS = int('BENCH_SECONDS', 10)
 const CONNECTIONS = int('BENCH_CONNECTIONS', 50)
@@ -38,46 +27,15 @@ const PASSWORD = 'correct horse battery staple'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const RESULTS = process.env.BENCH_RESULTS ?? join(HERE, 'results', 'token-refresh.json')
 
-/** One request with full control of the Host header (fetch forbids setting it). */
-function call(method, path, headers = {}, body) {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: PORT, method, path, headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      )
-    })
-    req.on('error', reject)
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timeout`)))
-    req.end(body)
-  })
-}
 const json = (res, what) => {
   if (res.status !== 200) throw new Error(`${what} -> ${res.status}: ${res.body.slice(0, 500)}`)
   return JSON.parse(res.body)
 }
 
-/** utime+stime of a process in clock ticks (Linux /proc); null elsewhere. */
-function cpuTicks(pid) {
-  if (!pid) return null
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(fields[11]) + Number(fields[12]) // fields 14 and 15 of proc(5)
-  } catch {
-    return null
-  }
-}
-const TICKS_PER_SECOND = 100 // USER_HZ on every Linux build that matters
-
 /** A signed-in browser client on the env: its cookie and session id, and one minted token. */
 async function signIn({ alg, env }) {
   const created = await call(
+    PORT,
     'POST',
     '/v1/users',
     { authorization: `Bearer ${env.secret_key}`, 'content-type': 'application/json' },
@@ -88,6 +46,7 @@ async function signIn({ alg, env }) {
 
   const fapi = { host: env.host, origin: ORIGIN }
   const res = await call(
+    PORT,
     'POST',
     '/v1/client/sign-ins',
     { ...fapi, 'content-type': 'application/json' },
@@ -104,7 +63,7 @@ async function signIn({ alg, env }) {
 
   const headers = { ...fapi, cookie }
   const path = `/v1/client/sessions/${sid}/tokens`
-  const token = json(await call('POST', path, headers), `${alg}: POST ${path}`)
+  const token = json(await call(PORT, 'POST', path, headers), `${alg}: POST ${path}`)
   if (token.object !== 'token' || typeof token.jwt !== 'string')
     throw new Error(`${alg}: token endpoint answered ${JSON.stringify(token).slice(0, 300)}`)
   const header = JSON.parse(Buffer.from(token.jwt.split('.')[0], 'base64url').toString('utf8'))
@@ -237,12 +196,7 @@ async function main() {
       `${r.server.not_200}/${r.server.errors + r.server.timeouts}`,
     ]),
   ]
-  const widths = table[0].map((_, i) => Math.max(...table.map((line) => line[i].length)))
-  const text = table
-    .map((line) =>
-      line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
-    )
-    .join('\n')
+  const text = alignTable(table)
   const cpus = os.cpus()
   const header = `${SECONDS}s per measurement, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${cpus.length} x ${cpus[0]?.model ?? '?'}; bun ${process.env.BENCH_BUN_VERSION ?? '?'}, node ${process.versions.node}`
   console.log(`${header}\n${text}`)

@@ -1,0 +1,58 @@
+// Shared by the node bench drivers (measure.mjs, token-refresh.mjs).
+import { readFileSync } from 'node:fs'
+import { request } from 'node:http'
+
+export const need = (name) => {
+  const v = process.env[name]
+  if (!v) throw new Error(`${name} is not set (run the bench through its .sh driver)`)
+  return v
+}
+
+export const int = (name, fallback) => {
+  const n = Number(process.env[name] ?? fallback)
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`)
+  return n
+}
+
+/** One request to 127.0.0.1 with full control of the Host header (fetch forbids setting it). */
+export function call(port, method, path, headers = {}, body) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      )
+    })
+    req.on('error', reject)
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timeout`)))
+    req.end(body)
+  })
+}
+
+/** utime+stime of a process in clock ticks (Linux /proc); null elsewhere. */
+export function cpuTicks(pid) {
+  if (!pid) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12]) // fields 14 and 15 of proc(5)
+  } catch {
+    return null
+  }
+}
+export const TICKS_PER_SECOND = 100 // USER_HZ on every Linux build that matters
+
+/** Rows of cells as aligned text: the first column left-aligned, the rest right-aligned. */
+export function alignTable(table) {
+  const widths = table[0].map((_, i) => Math.max(...table.map((line) => line[i].length)))
+  return table
+    .map((line) =>
+      line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
+    )
+    .join('\n')
+}
