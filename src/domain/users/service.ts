@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
-import { isValidDigest } from '../../crypto/passwords'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
+import { type ImportedHasher, isValidDigest } from '../../crypto/passwords'
 import { withTx } from '../../db/tx'
 import {
   AppError,
@@ -209,14 +209,14 @@ function filterConditions(f: UserFilters): SQL | undefined {
   if (f.created_at_after !== undefined) conds.push(gt(users.createdAt, f.created_at_after))
   if (f.query) {
     const pattern = `%${f.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    const match = (col: SQL | typeof users.id) => sql`lower(${col}) like ${pattern} escape '\\'`
+    const match = (col: SQLWrapper) => sql`lower(${col}) like ${pattern} escape '\\'`
     conds.push(
       or(
         match(users.id),
-        match(users.username as never),
-        match(users.firstName as never),
-        match(users.lastName as never),
-        match(users.externalId as never),
+        match(users.username),
+        match(users.firstName),
+        match(users.lastName),
+        match(users.externalId),
         sql`exists (select 1 from ${emailAddresses} where ${emailAddresses.userId} = ${users.id} and ${emailAddresses.emailAddress} like ${pattern} escape '\\')`,
         sql`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${phoneNumbers.phoneNumber} like ${pattern} escape '\\')`,
       ),
@@ -375,7 +375,7 @@ async function passwordDigestFor(
   }
   if (input.password_digest !== undefined) {
     if (!input.password_hasher) throw formParamMissing('password_hasher')
-    if (!isValidDigest(input.password_hasher as never, input.password_digest)) {
+    if (!isValidDigest(input.password_hasher as ImportedHasher, input.password_digest)) {
       throw formError(
         'form_param_format_invalid',
         'password_digest',
@@ -554,7 +554,7 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
     if (input[m]) checkMetadata(m, input[m])
   const digest = input.password !== undefined ? await passwordDigestFor(ctx, input) : undefined
 
-  return changeUser(ctx, id, (tx, { user, emails, phones }, now) => {
+  return changeUser(ctx, id, (tx, { emails, phones }, now) => {
     const set: Partial<UserRow> = {}
     if (username !== undefined) {
       if (username !== null) assertUsernameFree(tx, username, id)
@@ -597,7 +597,6 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
     if (input.public_metadata) set.publicMetadata = input.public_metadata
     if (input.private_metadata) set.privateMetadata = input.private_metadata
     if (input.unsafe_metadata) set.unsafeMetadata = input.unsafe_metadata
-    void user
     return set
   })
 }
