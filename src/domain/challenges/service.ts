@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto'
 import { and, eq, gt, lte, ne } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
-import { AppError, formError } from '../../http/shared/errors'
+import { AppError, formError, notFound } from '../../http/shared/errors'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -70,6 +70,18 @@ export function findChallenge(
       )
       .get() ?? null
   )
+}
+
+/** The challenge `id` of that parent, or 404 (a challenge of another parent is not found). */
+export function requireChallenge(
+  ctx: EnvContext,
+  parentType: ParentType,
+  parentId: string,
+  id: string,
+): ChallengeRow {
+  const c = findChallenge(ctx, parentType, parentId, id)
+  if (!c) throw notFound('challenge')
+  return c
 }
 
 const tooManyRequests = (retryAfterS: number) =>

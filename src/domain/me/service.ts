@@ -11,9 +11,9 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import {
   answerWithCode,
-  findChallenge,
   issueCodeChallenge,
   issueLinkChallenge,
+  requireChallenge,
   toChallengeResource,
 } from '../challenges/service'
 import { type ClientActor, currentSession, toFapiSession, toFapiUser } from '../clients/service'
@@ -324,8 +324,7 @@ export function getEmailChallenge(
   cid: string,
 ) {
   const row = ownEmail(ctx, requireSession(ctx, actor, sid).agg.user.id, id)
-  const c = findChallenge(ctx, 'email_address', row.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'email_address', row.id, cid)
   return toChallengeResource(c, ctx.clock.now())
 }
 
@@ -340,8 +339,7 @@ export function answerEmailChallenge(
 ) {
   const { agg } = requireSession(ctx, actor, sid)
   const row = ownEmail(ctx, agg.user.id, id)
-  const c = findChallenge(ctx, 'email_address', row.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'email_address', row.id, cid)
   if (c.strategy === 'email_link') {
     if (c.status !== 'verified')
       throw new AppError(400, [
@@ -563,8 +561,7 @@ export function getPhoneChallenge(
   cid: string,
 ) {
   const row = ownPhone(ctx, requireSession(ctx, actor, sid).agg.user.id, id)
-  const c = findChallenge(ctx, 'phone_number', row.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'phone_number', row.id, cid)
   return toChallengeResource(c, ctx.clock.now())
 }
 
@@ -578,8 +575,7 @@ export function answerPhoneChallenge(
 ) {
   const { agg } = requireSession(ctx, actor, sid)
   const row = ownPhone(ctx, agg.user.id, id)
-  const c = findChallenge(ctx, 'phone_number', row.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'phone_number', row.id, cid)
   if (input.code === undefined) throw formParamMissing('code')
   answerWithCode(ctx, c, input.code, (tx) => {
     const now = ctx.clock.now()

@@ -22,6 +22,7 @@ import {
   issueCodeChallenge,
   issueLocalChallenge,
   markVerified,
+  requireChallenge,
 } from '../challenges/service'
 import { emit } from '../events/service'
 import { normalizeEmail } from '../users/identifiers'
@@ -361,8 +362,7 @@ async function txtPublished(ctx: EnvContext, d: DomainRow): Promise<boolean | 'l
 function loadChallenge(ctx: EnvContext, idOrSlug: string, domainId: string, cid: string) {
   const org = requireOrganization(ctx.db, idOrSlug)
   const d = requireDomain(ctx.db, org.id, domainId)
-  const c = findChallenge(ctx, 'organization_domain', d.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'organization_domain', d.id, cid)
   return { org, d, c }
 }
 

@@ -17,6 +17,7 @@ import {
   issueLocalChallenge,
   markVerified,
   recordFailure,
+  requireChallenge,
   toChallengeResource,
 } from '../challenges/service'
 import { clients } from '../clients/schema'
@@ -544,8 +545,7 @@ export function issueSignInChallenge(ctx: EnvContext, actor: ClientActor, id: st
 
 export function getSignInChallenge(ctx: EnvContext, actor: ClientActor, id: string, cid: string) {
   const signIn = loadOwnSignIn(ctx, actor, id)
-  const c = findChallenge(ctx, 'sign_in', signIn.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'sign_in', signIn.id, cid)
   return toChallengeResource(c, ctx.clock.now())
 }
 

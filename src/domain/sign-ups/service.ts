@@ -13,9 +13,9 @@ import type { EnvTx } from '../../tenancy/open'
 import { challenges } from '../challenges/schema'
 import {
   answerWithCode,
-  findChallenge,
   issueCodeChallenge,
   issueLinkChallenge,
+  requireChallenge,
   toChallengeResource,
 } from '../challenges/service'
 import { clients } from '../clients/schema'
@@ -538,8 +538,7 @@ export function issueSignUpChallenge(
 
 export function getSignUpChallenge(ctx: EnvContext, actor: ClientActor, id: string, cid: string) {
   const r = loadOwnSignUp(ctx, actor, id)
-  const c = findChallenge(ctx, 'sign_up', r.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'sign_up', r.id, cid)
   return toChallengeResource(c, ctx.clock.now())
 }
 
@@ -551,8 +550,7 @@ export function answerSignUpChallenge(
   input: { code?: string },
 ) {
   const own = loadOwnSignUp(ctx, actor, id)
-  const c = findChallenge(ctx, 'sign_up', own.id, cid)
-  if (!c) throw notFound('challenge')
+  const c = requireChallenge(ctx, 'sign_up', own.id, cid)
   if (c.strategy === 'email_link') {
     if (input.code !== undefined)
       throw new AppError(400, [
