@@ -1,6 +1,9 @@
 // Shared by the node bench drivers (measure.mjs, token-refresh.mjs).
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { dirname } from 'node:path'
 
 export const need = (name) => {
   const v = process.env[name]
@@ -55,4 +58,26 @@ export function alignTable(table) {
       line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
     )
     .join('\n')
+}
+
+/** The machine and tools a run was measured with, recorded beside its results. */
+export function machineInfo() {
+  const cpus = os.cpus()
+  return {
+    cpus: cpus.length,
+    cpu_model: cpus[0]?.model ?? null,
+    loadavg: os.loadavg(),
+    bun: process.env.BENCH_BUN_VERSION ?? null,
+    node: process.versions.node,
+    autocannon: createRequire(import.meta.url)('autocannon/package.json').version,
+  }
+}
+
+/** The one-line description printed above a results table. */
+export const machineLine = (m) => `${m.cpus} x ${m.cpu_model ?? '?'}; bun ${m.bun ?? '?'}, node ${m.node}`
+
+export function writeResults(path, result) {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, JSON.stringify(result, null, 2) + '\n')
+  console.log(`wrote ${path}`)
 }

@@ -1,13 +1,17 @@
-// Load driver for bench/run.sh (runs under node, which is autocannon's home runtime).
-// run.sh starts the servers and passes everything through the environment; this file only
-// seeds the user, checks each target answers 200, warms up, measures and reports.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { alignTable, call, cpuTicks, int, need, TICKS_PER_SECOND } from './lib.mjs'
+import {
+  alignTable,
+  call,
+  cpuTicks,
+  int,
+  machineInfo,
+  machineLine,
+  need,
+  TICKS_PER_SECOND,
+  writeResults,
+} from './lib.mjs'
 
 const SECONDS = int('BENCH_SECONDS', 10)
 const CONNECTIONS = int('BENCH_CONNECTIONS', 50)
@@ -128,27 +132,18 @@ async function main() {
     ]),
   ]
   const text = alignTable(table)
-  const cpus = os.cpus()
-  const header = `${SECONDS}s per target, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${cpus.length} x ${cpus[0]?.model ?? '?'}; bun ${process.env.BENCH_BUN_VERSION ?? '?'}, node ${process.versions.node}`
+  const machine = machineInfo()
+  const header = `${SECONDS}s per target, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${machineLine(machine)}`
   console.log(`${header}\n${text}`)
 
   const result = {
     date: new Date().toISOString(),
     git: process.env.BENCH_GIT ?? null,
     settings: { seconds: SECONDS, connections: CONNECTIONS, warmup_seconds: WARMUP, pipelining: 1 },
-    machine: {
-      cpus: cpus.length,
-      cpu_model: cpus[0]?.model ?? null,
-      loadavg: os.loadavg(),
-      bun: process.env.BENCH_BUN_VERSION ?? null,
-      node: process.versions.node,
-      autocannon: createRequire(import.meta.url)('autocannon/package.json').version,
-    },
+    machine,
     results: rows,
   }
-  mkdirSync(dirname(RESULTS), { recursive: true })
-  writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
-  console.log(`wrote ${RESULTS}`)
+  writeResults(RESULTS, result)
 
   const failed = rows.filter((r) => r.non_2xx > 0 || r.errors > 0 || r.timeouts > 0)
   if (failed.length > 0) {

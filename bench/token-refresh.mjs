@@ -4,13 +4,20 @@
 // the bare signing loop (bench/token-refresh-sign.ts, under bun) and the server's
 // `POST /v1/client/sessions/{sid}/tokens`, and reports one against the other.
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { alignTable, call, cpuTicks, int, need, TICKS_PER_SECOND } from './lib.mjs'
+import {
+  alignTable,
+  call,
+  cpuTicks,
+  int,
+  machineInfo,
+  machineLine,
+  need,
+  TICKS_PER_SECOND,
+  writeResults,
+} from './lib.mjs'
 
 const SECONDS = int('BENCH_SECONDS', 10)
 const CONNECTIONS = int('BENCH_CONNECTIONS', 50)
@@ -197,8 +204,8 @@ async function main() {
     ]),
   ]
   const text = alignTable(table)
-  const cpus = os.cpus()
-  const header = `${SECONDS}s per measurement, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${cpus.length} x ${cpus[0]?.model ?? '?'}; bun ${process.env.BENCH_BUN_VERSION ?? '?'}, node ${process.versions.node}`
+  const machine = machineInfo()
+  const header = `${SECONDS}s per measurement, ${CONNECTIONS} connections, ${WARMUP}s warm-up; ${machineLine(machine)}`
   console.log(`${header}\n${text}`)
 
   const result = {
@@ -211,19 +218,10 @@ async function main() {
       pipelining: 1,
       origin: ORIGIN,
     },
-    machine: {
-      cpus: cpus.length,
-      cpu_model: cpus[0]?.model ?? null,
-      loadavg: os.loadavg(),
-      bun: process.env.BENCH_BUN_VERSION ?? null,
-      node: process.versions.node,
-      autocannon: createRequire(import.meta.url)('autocannon/package.json').version,
-    },
+    machine,
     results: rows,
   }
-  mkdirSync(dirname(RESULTS), { recursive: true })
-  writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
-  console.log(`wrote ${RESULTS}`)
+  writeResults(RESULTS, result)
 
   const failed = rows.filter((r) => r.server.not_200 > 0 || r.server.errors > 0 || r.server.timeouts > 0)
   if (failed.length > 0) {
