@@ -26,13 +26,14 @@ export function checkOrigin(ctx: EnvContext, request: Request, state: RequestSta
   if (!isAllowedOrigin(ctx, origin, state.frontendUrl!)) throw originInvalid()
 }
 
-/** Preflight answer for an allowed origin (credentials included). */
+/**
+ * Preflight answer: the methods and headers an allowed origin may use. The origin, credentials
+ * and Vary headers are added by finishFapiResponse, as on every FAPI answer.
+ */
 export function preflight(ctx: EnvContext, request: Request, state: RequestState): Response {
   const origin = request.headers.get('origin')
-  const headers = new Headers({ vary: 'Origin' })
+  const headers = new Headers()
   if (origin && isAllowedOrigin(ctx, origin, state.frontendUrl!)) {
-    headers.set('access-control-allow-origin', origin)
-    headers.set('access-control-allow-credentials', 'true')
     headers.set('access-control-allow-methods', 'GET, POST, PATCH, PUT, DELETE')
     headers.set(
       'access-control-allow-headers',
@@ -55,11 +56,12 @@ export async function finishFapiResponse(
   response: Response,
 ) {
   const origin = request.headers.get('origin')
+  // The answer depends on the Origin whether or not it is allowed.
+  if (origin) response.headers.append('vary', 'Origin')
   if (origin && isAllowedOrigin(ctx, origin, state.frontendUrl!)) {
     response.headers.set('access-control-allow-origin', origin)
     response.headers.set('access-control-allow-credentials', 'true')
     response.headers.set('access-control-expose-headers', 'authorization, x-trace-id, retry-after')
-    response.headers.append('vary', 'Origin')
   }
   const actor = state.fapi?.actor
   if (!actor?.rotatedSecret || !actor.client) return
