@@ -2,9 +2,9 @@
 import { type Args, parseArgs } from './cli/args'
 import { envCommand, keysCommand, type Output, secretKeysCommand } from './cli/commands'
 import { loadConfig } from './config'
-import { environmentInfo } from './domain/environment/service'
 import { createLogging, silentAccess, silentLogger } from './log'
 import { createRuntime, type Runtime } from './runtime'
+import { environmentInfo } from './tenancy/env-store'
 import { createEnvironment, EnvironmentError, syncRegistry } from './tenancy/environments'
 
 const USAGE = `authn: self-hostable authentication server

@@ -1,6 +1,5 @@
 import type { AnyElysia } from 'elysia'
 import { sha256Hex } from './crypto/secrets'
-import { verifySecretKey } from './domain/environment/service'
 import { createBapi } from './http/bapi'
 import { errorResponse, limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { openApiDocument } from './http/docs/openapi'
@@ -13,6 +12,7 @@ import { type RequestState, type Surface, setRequestState } from './http/shared/
 import { createWellKnown } from './http/wellknown'
 import type { Clock } from './lib/clock'
 import type { AccessLog, Logger } from './log'
+import { verifySecretKey } from './tenancy/env-store'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
 

@@ -1,12 +1,7 @@
 import { rotateKeys, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/keys'
-import {
-  createSecretKey,
-  environmentInfo,
-  listSecretKeys,
-  revokeSecretKey,
-} from '../domain/environment/service'
 import { isId } from '../lib/ids'
 import type { Runtime } from '../runtime'
+import { createSecretKey, environmentInfo, listSecretKeys, revokeSecretKey } from '../tenancy/env-store'
 import {
   createEnvironment,
   deleteEnvironment,

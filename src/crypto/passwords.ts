@@ -1,4 +1,4 @@
-import { AppError } from '../http/shared/errors'
+import { AppError } from '../lib/errors'
 
 /**
  * argon2id through Bun.password, behind a small bounded queue: each hash takes ~100 ms and

@@ -1,4 +1,5 @@
-import { AppError, bodyTooLarge, internalError, malformedRequest } from './shared/errors'
+import { AppError, internalError } from '../lib/errors'
+import { bodyTooLarge, malformedRequest } from './shared/errors'
 import { envelope } from './shared/presenter'
 import { type RequestState, setRequestState } from './shared/request-state'
 

@@ -1,4 +1,4 @@
-import { AppError } from '../http/shared/errors'
+import { AppError } from './errors'
 
 /**
  * Opaque, versioned keyset cursor: base64url(JSON {v, o, k}). `o` names the ordering the

@@ -1,21 +1,16 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { createDataKey, createKeySet, type SigningAlgorithm } from '../crypto/keys'
 import { randomToken } from '../crypto/secrets'
-import { environment, hosts } from '../domain/environment/schema'
-import {
-  activeKeyHashes,
-  createSecretKey,
-  type EnvironmentInfo,
-  environmentInfo,
-} from '../domain/environment/service'
-import { defaultSettings } from '../domain/instance/model'
 import type { Clock } from '../lib/clock'
 import { newId } from '../lib/ids'
 import type { EnvContext, EnvType } from './context'
+import { activeKeyHashes, createSecretKey, type EnvironmentInfo, environmentInfo } from './env-store'
 import { openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
 import type { EnvPool } from './pool'
 import { envFolders, isStale, type Registry } from './registry'
+import { environment, hosts } from './schema'
+import { defaultSettings } from './settings'
 
 export interface TenancyDeps {
   dataDir: string

@@ -1,6 +1,5 @@
 import { Database } from 'bun:sqlite'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
-import * as envSchema from '../db/env-schema'
 import { migrate } from '../db/migrations'
 
 export type EnvDb = ReturnType<typeof openEnvDatabase>['db']
@@ -16,7 +15,7 @@ export function openEnvDatabase(file: string) {
   const client = new Database(file, { create: true, strict: true })
   try {
     applyPragmas(client)
-    const db = drizzle({ client, schema: envSchema })
+    const db = drizzle({ client })
     migrate(client, db, 'env')
     return { client, db }
   } catch (err) {

@@ -2,15 +2,15 @@ import type { Database } from 'bun:sqlite'
 import { existsSync } from 'node:fs'
 import { openKeyStore, readDataKey } from '../crypto/keys'
 import type { PasswordHasher } from '../crypto/passwords'
-import { defaultSettings, withDefaults } from '../domain/instance/model'
-import type { Delivery } from '../domain/messages/delivery'
 import type { Clock } from '../lib/clock'
+import type { Delivery } from '../lib/delivery'
 import { createTxtResolver, type TxtResolver } from '../lib/dns'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
 import { type EnvDb, openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
+import { defaultSettings, withDefaults } from './settings'
 
 export interface Lease {
   readonly ctx: EnvContext

@@ -1,4 +1,4 @@
-import type { Delivery } from '../../src/domain/messages/delivery'
+import type { Delivery } from '../../src/lib/delivery'
 import type { Harness, TestEnv } from './harness'
 
 /** A browser on the env's frontend host: keeps the client cookie like a real one would. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { AppError } from '../../src/http/shared/errors'
 import { decodeCursor, encodeCursor } from '../../src/lib/cursor'
+import { AppError } from '../../src/lib/errors'
 
 describe('cursor', () => {
   it('round-trips and is bound to its ordering', () => {

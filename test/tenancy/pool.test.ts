@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { noDelivery } from '../../src/domain/messages/delivery'
+import { noDelivery } from '../../src/lib/delivery'
 import { silentLogger } from '../../src/log'
 import { createEnvPool } from '../../src/tenancy/pool'
 import { createHarness, type Harness } from '../helpers/harness'

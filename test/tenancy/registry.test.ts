@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { sha256Hex } from '../../src/crypto/secrets'
-import { noDelivery } from '../../src/domain/messages/delivery'
+import { noDelivery } from '../../src/lib/delivery'
 import { silentLogger } from '../../src/log'
 import { CROSS_PROCESS_STALENESS_MS } from '../../src/tenancy/data-version'
 import {

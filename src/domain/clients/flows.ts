@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
-import { notFound } from '../../http/shared/errors'
+import { notFound } from '../../lib/errors'
 import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'

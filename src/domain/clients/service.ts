@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm'
 import { signClientToken, verifyClientToken } from '../../crypto/client-token'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
-import { notFound } from '../../http/shared/errors'
+import { notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'

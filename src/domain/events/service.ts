@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm'
 import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
-import { keysetPage, olderThan, type Page, pageOf } from '../../http/shared/pagination'
+import { keysetPage, olderThan, type Page, pageOf } from '../../db/pages'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import { queueDeliveries } from '../webhooks/fanout'

@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import { capabilityRoutes } from '../../http/shared/routes'
-import { InstanceSettings } from './model'
+import { InstanceSettings } from '../../tenancy/settings'
 import { publicEnvironment } from './service'
 
 export const EnvironmentResource = t.Object({

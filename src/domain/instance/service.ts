@@ -1,21 +1,19 @@
 import { Value } from '@sinclair/typebox/value'
-import { eq } from 'drizzle-orm'
 import { rotateKeys } from '../../crypto/keys'
 import { withTx } from '../../db/tx'
-import { formError } from '../../http/shared/errors'
+import { formError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
+import { environmentRow, writeSettings } from '../../tenancy/env-store'
 import { envKeysDir } from '../../tenancy/paths'
-import { environment } from '../environment/schema'
+import { InstanceSettings } from '../../tenancy/settings'
 import { emit } from '../events/service'
 import { checkOrganizationSettings } from '../organizations/rbac'
-import { InstanceSettings } from './model'
 
 export type SettingsPatch = { [K in keyof InstanceSettings]?: DeepPartial<InstanceSettings[K]> }
 type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T
 
 export function instanceResource(ctx: EnvContext) {
-  const row = ctx.db.select().from(environment).get()
-  if (!row) throw new Error(`env ${ctx.id} has no environment row`)
+  const row = environmentRow(ctx)
   return {
     object: 'instance' as const,
     id: row.id,
@@ -155,11 +153,7 @@ export async function updateInstance(ctx: EnvContext, patch: SettingsPatch) {
     ctx.keys.reload()
   }
   const resource = withTx(ctx, (tx) => {
-    tx.update(environment)
-      .set({ settings: next, updatedAt: ctx.clock.now() })
-      .where(eq(environment.id, ctx.id))
-      .run()
-    ctx.invalidate()
+    writeSettings(tx, ctx, next)
     // Same connection: the read sees the uncommitted update.
     const r = instanceResource(ctx)
     emit(tx, ctx, 'instance.updated', r)

@@ -1,7 +1,7 @@
 import { t } from 'elysia'
 import { withActor } from '../../http/fapi/actor'
-import { AppError } from '../../http/shared/errors'
 import { capabilityRoutes } from '../../http/shared/routes'
+import { AppError } from '../../lib/errors'
 import { inspectTicket, ticketLanding, ticketStatus } from '../tickets/service'
 import { handshake, openEmailLink } from './service'
 

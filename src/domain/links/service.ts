@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { SignJWT } from 'jose'
 import { withTx } from '../../db/tx'
-import { AppError, formParamMissing } from '../../http/shared/errors'
+import { AppError, formParamMissing } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { isLocalHost } from '../../tenancy/pool'
 import { findByLinkToken, markVerified } from '../challenges/service'

@@ -1,12 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
-import {
-  AppError,
-  formError,
-  formIdentifierExists,
-  formParamMissing,
-  notFound,
-} from '../../http/shared/errors'
+import { AppError, formError, formIdentifierExists, formParamMissing, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import {

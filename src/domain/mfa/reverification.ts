@@ -1,6 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm'
 import { withTx } from '../../db/tx'
-import { AppError, formError, formParamMissing, notFound } from '../../http/shared/errors'
+import { AppError, formError, formParamMissing, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'

@@ -1,15 +1,8 @@
 import { and, count, desc, eq } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
-import { tablePage } from '../../db/pages'
+import { pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
-import {
-  AppError,
-  formError,
-  formIdentifierExists,
-  formParamMissing,
-  notFound,
-} from '../../http/shared/errors'
-import { pageOf } from '../../http/shared/pagination'
+import { AppError, formError, formIdentifierExists, formParamMissing, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'

@@ -1,4 +1,4 @@
-import { AppError, notFound } from '../../http/shared/errors'
+import { AppError, notFound } from '../../lib/errors'
 
 export const orgNotFound = () => notFound('organization')
 

@@ -1,13 +1,12 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
-import { tablePage } from '../../db/pages'
+import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
-import { formError, formIdentifierExists, notFound } from '../../http/shared/errors'
-import { type Page, pageOf } from '../../http/shared/pagination'
+import { formError, formIdentifierExists, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
+import type { InstanceSettings } from '../../tenancy/settings'
 import { emit } from '../events/service'
-import type { InstanceSettings } from '../instance/model'
 import { badRequest } from './errors'
 import {
   organizationInvitations,

@@ -1,4 +1,4 @@
-import { formError } from '../../http/shared/errors'
+import { formError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { isLocalHost } from '../../tenancy/pool'
 

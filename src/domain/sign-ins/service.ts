@@ -1,7 +1,7 @@
 import { and, eq, inArray, lte } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
-import { AppError, formError, formParamMissing, notFound } from '../../http/shared/errors'
+import { AppError, formError, formParamMissing, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'

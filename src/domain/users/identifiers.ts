@@ -1,5 +1,5 @@
-import { formError, formParamInvalid } from '../../http/shared/errors'
-import type { InstanceSettings } from '../instance/model'
+import { formError, formParamInvalid } from '../../lib/errors'
+import type { InstanceSettings } from '../../tenancy/settings'
 
 const EMAIL =
   /^[^\s@"<>()[\],;:\\]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/

@@ -1,4 +1,4 @@
-import { formParamInvalid } from '../../http/shared/errors'
+import { formParamInvalid } from '../../lib/errors'
 import type { Metadata } from './schema'
 
 /** Each metadata object is capped, as it travels in tokens and webhooks. */

@@ -1,5 +1,5 @@
-import { formError } from '../../http/shared/errors'
-import type { InstanceSettings } from '../instance/model'
+import { formError } from '../../lib/errors'
+import type { InstanceSettings } from '../../tenancy/settings'
 
 /** Throws the first rule of the env's password policy that the password breaks. */
 export function checkPasswordPolicy(

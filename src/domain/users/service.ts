@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import { type ImportedHasher, isValidDigest } from '../../crypto/passwords'
+import { keysetPage, type Page } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import {
   AppError,
@@ -8,8 +9,7 @@ import {
   formIdentifierExists,
   formParamMissing,
   notFound,
-} from '../../http/shared/errors'
-import { keysetPage, type Page } from '../../http/shared/pagination'
+} from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'

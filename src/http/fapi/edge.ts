@@ -1,8 +1,8 @@
 import { clientToken } from '../../domain/clients/service'
 import { isAllowedOrigin } from '../../domain/redirects/service'
+import { AppError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { isLocalHost } from '../../tenancy/pool'
-import { AppError } from '../shared/errors'
 import type { RequestState } from '../shared/request-state'
 import { CLIENT_COOKIE } from './actor'
 

@@ -1,6 +1,7 @@
 import { ValueErrorType } from '@sinclair/typebox/errors'
 import { Elysia, ValidationError } from 'elysia'
-import { AppError, type ErrorItem, internalError, malformedRequest, routeNotFound } from './errors'
+import { AppError, type ErrorItem, internalError } from '../../lib/errors'
+import { malformedRequest, routeNotFound } from './errors'
 import { requestState } from './request-state'
 
 export const envelope = (items: ErrorItem[], traceId: string) => ({ errors: items, trace_id: traceId })

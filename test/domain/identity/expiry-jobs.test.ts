@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import type { Delivery } from '../../../src/domain/messages/delivery'
+import type { Delivery } from '../../../src/lib/delivery'
 import { browser } from '../../helpers/browser'
 import { createHarness, type Harness } from '../../helpers/harness'
 import { bapiJson, createUser, emailOf, messages, ok, patchInstance, row, settle, signedIn } from './support'

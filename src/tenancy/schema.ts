@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { InstanceSettings } from '../instance/model'
+import type { InstanceSettings } from './settings'
 
 /** The single row describing this env: the folder is the whole env, so its identity lives here. */
 export const environment = sqliteTable('environment', {

@@ -1,8 +1,10 @@
 import { asc, eq } from 'drizzle-orm'
-import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
-import { newId } from '../../lib/ids'
-import type { EnvContext, EnvType } from '../../tenancy/context'
+import { constantTimeEqual, randomToken, sha256Hex } from '../crypto/secrets'
+import { newId } from '../lib/ids'
+import type { EnvContext, EnvType } from './context'
+import type { EnvTx } from './open'
 import { environment, hosts, secretKeys } from './schema'
+import type { InstanceSettings } from './settings'
 
 export const publishableKey = (type: EnvType, host: string) =>
   `${type === 'production' ? 'pk_live_' : 'pk_test_'}${Buffer.from(`${host}$`).toString('base64')}`
@@ -20,8 +22,7 @@ export interface EnvironmentInfo {
 }
 
 export function environmentInfo(ctx: EnvContext): EnvironmentInfo {
-  const row = ctx.db.select().from(environment).get()
-  if (!row) throw new Error(`env ${ctx.id} has no environment row`)
+  const row = environmentRow(ctx)
   const hostList = listHosts(ctx)
   const primary = hostList[0] ?? ''
   return {
@@ -106,4 +107,17 @@ export function verifySecretKey(ctx: EnvContext, secret: string, hash: string): 
   let ok = false
   for (const candidate of active) ok = constantTimeEqual(candidate, hash) || ok
   return ok
+}
+
+/** The env's one `environment` row (identity, type, settings, timestamps). */
+export function environmentRow(ctx: EnvContext) {
+  const row = ctx.db.select().from(environment).get()
+  if (!row) throw new Error(`env ${ctx.id} has no environment row`)
+  return row
+}
+
+/** Replaces the settings in the caller's transaction; cached reads see them at once. */
+export function writeSettings(tx: EnvTx, ctx: EnvContext, settings: InstanceSettings) {
+  tx.update(environment).set({ settings, updatedAt: ctx.clock.now() }).where(eq(environment.id, ctx.id)).run()
+  ctx.invalidate()
 }
