@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject, sign } from 'node:crypto'
+import { constants, createHmac, type KeyObject, sign } from 'node:crypto'
 import { constantTimeEqual } from './secrets'
 
 /**
@@ -11,22 +11,61 @@ const b64url = (data: string | Uint8Array) => Buffer.from(data).toString('base64
 
 export type JwsAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
 
-export function signJws(
-  alg: JwsAlgorithm,
-  key: KeyObject,
+/** Every algorithm a JWT template may sign with (RFC 7518 §3.1, plus EdDSA). */
+export type JwtAlgorithm =
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+
+const digestOf = (alg: string) => `sha${alg.slice(2)}`
+
+function signature(alg: JwtAlgorithm, key: KeyObject | Uint8Array, data: Buffer): Buffer {
+  if (alg.startsWith('HS'))
+    return createHmac(digestOf(alg), key as Uint8Array)
+      .update(data)
+      .digest()
+  const k = key as KeyObject
+  if (alg.startsWith('RS')) return sign(digestOf(alg), data, k)
+  if (alg.startsWith('PS')) {
+    // RFC 7518 §3.5: the salt is as long as the hash output.
+    const saltLength = Number(alg.slice(2)) / 8
+    return sign(digestOf(alg), data, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength })
+  }
+  if (alg.startsWith('ES')) return sign(digestOf(alg), data, { key: k, dsaEncoding: 'ieee-p1363' })
+  return sign(null, data, k)
+}
+
+/**
+ * The one way a JWT is signed: the env's keys (RS256, ES256, EdDSA) and customers' template keys
+ * (HMAC secrets and PEM private keys) alike. `alg` goes into the header.
+ */
+export function signJwt(
+  alg: JwtAlgorithm,
+  key: KeyObject | Uint8Array,
   header: Record<string, unknown>,
   payload: Record<string, unknown>,
 ): string {
   const input = `${b64url(JSON.stringify({ ...header, alg }))}.${b64url(JSON.stringify(payload))}`
-  const data = Buffer.from(input)
-  const signature =
-    alg === 'RS256'
-      ? sign('sha256', data, key)
-      : alg === 'ES256'
-        ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })
-        : sign(null, data, key)
-  return `${input}.${b64url(signature)}`
+  return `${input}.${b64url(signature(alg, key, Buffer.from(input)))}`
 }
+
+/** Signs with an env signing key (session tokens, handshakes). */
+export const signJws = (
+  alg: JwsAlgorithm,
+  key: KeyObject,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): string => signJwt(alg, key, header, payload)
 
 export function hs256(secret: Uint8Array, payload: Record<string, unknown>): string {
   const input = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}`

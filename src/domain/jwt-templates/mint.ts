@@ -1,7 +1,7 @@
 import { type KeyObject, randomBytes } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
-import { type JWTHeaderParameters, SignJWT } from 'jose'
 import { type CustomSigningAlgorithm, importCustomKey } from '../../crypto/custom-keys'
+import { signJwt } from '../../crypto/jws'
 import { AppError, assertThat, notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { findUser } from '../users/service'
@@ -101,16 +101,12 @@ export async function mintTemplateToken(
     jti: randomBytes(10).toString('hex'),
     ...(input.origin ? { azp: input.origin } : {}),
   }
-  let header: JWTHeaderParameters
-  let key: KeyObject | Uint8Array
+  let jwt: string
   if (template.custom) {
-    header = { alg: template.custom.alg, typ: 'JWT' }
-    key = template.custom.key
+    jwt = signJwt(template.custom.alg, template.custom.key, { typ: 'JWT' }, claims)
   } else {
     const envKey = ctx.keys.signingKey(now)
-    header = { alg: envKey.alg, kid: envKey.kid, typ: 'JWT' }
-    key = envKey.privateKey
+    jwt = signJwt(envKey.alg, envKey.privateKey, { kid: envKey.kid, typ: 'JWT' }, claims)
   }
-  const jwt = await new SignJWT(claims).setProtectedHeader(header).sign(key)
   return { object: 'token', jwt }
 }
