@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './lib/clock'
 import { createDelivery, type Delivery } from './lib/delivery'
 import { createTxtResolver } from './lib/dns'
 import { type AccessLog, type Logger, silentAccess } from './log'
+import { installReactions } from './reactions'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
 import { createEnvPool, type EnvPool } from './tenancy/pool'
@@ -32,6 +33,7 @@ export function createRuntime(
   config: Config,
   opts: { log: Logger; access?: AccessLog; clock?: Clock; passwords?: PasswordHasher; delivery?: Delivery },
 ): Runtime {
+  installReactions()
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir)

@@ -1,8 +1,8 @@
 import { expireChallenges } from '../domain/challenges/service'
 import { retryDueMessages } from '../domain/messages/service'
 import { expireSessions } from '../domain/sessions/service'
-import { abandonSignIns } from '../domain/sign-ins/service'
-import { abandonSignUps } from '../domain/sign-ups/service'
+import { abandonSignIns } from '../domain/sign-ins/store'
+import { abandonSignUps } from '../domain/sign-ups/store'
 import type { EnvJob } from './scheduler'
 
 /** Deadlines of the sign-in machinery, persisted on time (reads already honour them). */

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, eq, gt, lte, ne } from 'drizzle-orm'
+import { and, desc, eq, gt, lte, ne } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import { AppError, formError, notFound } from '../../lib/errors'
@@ -17,6 +17,7 @@ export const RESEND_COOLDOWN_MS = 30_000
 export const MAX_ATTEMPTS = 5
 
 type After = (e: () => unknown) => void
+type Db = EnvContext['db'] | EnvTx
 type ParentType = ChallengeRow['parentType']
 type Step = ChallengeRow['step']
 
@@ -70,6 +71,33 @@ export function findChallenge(
       )
       .get() ?? null
   )
+}
+
+/** A challenge as the wire shows it, by id (a parent's current challenge); null when none. */
+export function challengeResourceById(ctx: EnvContext, id: string | null): ChallengeResource | null {
+  if (!id) return null
+  const c = ctx.db.select().from(challenges).where(eq(challenges.id, id)).get()
+  return c ? toChallengeResource(c, ctx.clock.now()) : null
+}
+
+export function findChallengeById(db: Db, id: string): ChallengeRow | null {
+  return db.select().from(challenges).where(eq(challenges.id, id)).get() ?? null
+}
+
+/** The parent's newest challenge, whatever its state. */
+export const latestChallenge = (db: Db, parentType: ParentType, parentId: string): ChallengeRow | null =>
+  db
+    .select()
+    .from(challenges)
+    .where(and(eq(challenges.parentType, parentType), eq(challenges.parentId, parentId)))
+    .orderBy(desc(challenges.createdAt), desc(challenges.id))
+    .get() ?? null
+
+/** A parent is going away: its challenges go with it. */
+export function deleteChallengesOf(tx: EnvTx, parentType: ParentType, parentId: string) {
+  tx.delete(challenges)
+    .where(and(eq(challenges.parentType, parentType), eq(challenges.parentId, parentId)))
+    .run()
 }
 
 /** The challenge `id` of that parent, or 404 (a challenge of another parent is not found). */
@@ -248,15 +276,34 @@ export function issueLinkChallenge(
   return row
 }
 
-/** A challenge answered in place (password, TOTP, backup code): nothing is sent. */
+/**
+ * A challenge answered in place (password, TOTP, backup code) or checked by us later (a DNS
+ * record): nothing is sent.
+ */
 export function issueLocalChallenge(
   tx: EnvTx,
   ctx: EnvContext,
-  input: IssueBase & { targetId?: string | null },
+  input: IssueBase & { targetId?: string | null; ttlMs?: number },
 ): ChallengeRow {
   supersede(tx, ctx, input.parentType, input.parentId, input.step)
   const now = ctx.clock.now()
-  const row = newChallenge(input, now, CODE_TTL_MS, { targetId: input.targetId ?? null })
+  const row = newChallenge(input, now, input.ttlMs ?? CODE_TTL_MS, { targetId: input.targetId ?? null })
+  tx.insert(challenges).values(row).run()
+  return row
+}
+
+/**
+ * Enumeration protection: a code challenge for an identifier nobody owns. It honours the
+ * resend cooldown and sends nothing; its code hash is random, so every answer fails like a
+ * wrong code.
+ */
+export function issueDecoyChallenge(tx: EnvTx, ctx: EnvContext, input: IssueBase, identifier: string) {
+  assertCooldown(tx, ctx, identifier)
+  supersede(tx, ctx, input.parentType, input.parentId, input.step)
+  const row = newChallenge(input, ctx.clock.now(), CODE_TTL_MS, {
+    target: identifier,
+    codeHash: randomToken(32),
+  })
   tx.insert(challenges).values(row).run()
   return row
 }
@@ -287,6 +334,10 @@ export const alreadyVerified = () =>
   ])
 export const codeIncorrect = () =>
   formError('form_code_incorrect', 'code', 'is incorrect', 'The code is incorrect.')
+
+/** Does the code match the one this challenge sent? (No bookkeeping: see checkCode.) */
+export const codeMatches = (c: ChallengeRow, code: string): boolean =>
+  !!c.codeHash && constantTimeEqual(sha256Hex(`${c.id}:${code.trim()}`), c.codeHash)
 
 /** Throws unless the challenge can still be answered. */
 export function assertAnswerable(c: ChallengeRow, now: number) {
@@ -328,6 +379,14 @@ export function checkCode(tx: EnvTx, ctx: EnvContext, c: ChallengeRow, code: str
     return { ok: true, row }
   }
   return recordFailure(tx, ctx, c, codeIncorrect())
+}
+
+/** An unanswered challenge past its deadline reads as expired from now on. */
+export function expireChallenge(tx: EnvTx, ctx: EnvContext, c: ChallengeRow) {
+  tx.update(challenges)
+    .set({ status: 'expired', updatedAt: ctx.clock.now() })
+    .where(eq(challenges.id, c.id))
+    .run()
 }
 
 export function recordFailure(tx: EnvTx, ctx: EnvContext, c: ChallengeRow, error: AppError): AnswerOutcome {

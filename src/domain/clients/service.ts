@@ -1,17 +1,11 @@
-import { asc, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { signClientToken, verifyClientToken } from '../../crypto/client-token'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { type SessionRow, sessions } from '../sessions/schema'
-import { effectiveStatus, factorVerificationAge, isLive } from '../sessions/service'
-import { signInResourceById } from '../sign-ins/serialize'
-// sign-ups imports this module too; the cycle is only between functions, resolved at call time.
-import { signUpResourceById } from '../sign-ups/service'
-import { toUserResource } from '../users/serialize'
-import { findUser } from '../users/service'
+import { listClientSessions } from '../sessions/service'
 import { type ClientRow, clients } from './schema'
 
 /**
@@ -135,84 +129,23 @@ export function updateClient(
   return updated
 }
 
-export function clientSessions(ctx: EnvContext, clientId: string): SessionRow[] {
-  return ctx.db
-    .select()
-    .from(sessions)
-    .where(eq(sessions.clientId, clientId))
-    .orderBy(asc(sessions.createdAt), asc(sessions.id))
-    .all()
+/**
+ * Points another device's client at a new session (a magic link opened elsewhere completes the
+ * client that asked for it, without touching its token).
+ */
+export function updateClientById(tx: EnvTx, ctx: EnvContext, clientId: string, changes: Partial<ClientRow>) {
+  tx.update(clients)
+    .set({ ...changes, updatedAt: ctx.clock.now() })
+    .where(eq(clients.id, clientId))
+    .run()
 }
-
-/** The FAPI user: the BAPI user without private metadata. */
-export function toFapiUser(ctx: EnvContext, userId: string) {
-  const agg = findUser(ctx, userId)
-  if (!agg) return null
-  const { private_metadata: _, ...user } = toUserResource(ctx, agg)
-  return user
-}
-export type FapiUser = NonNullable<ReturnType<typeof toFapiUser>>
-
-export function toFapiSession(ctx: EnvContext, s: SessionRow) {
-  const now = ctx.clock.now()
-  const live = isLive(s, now)
-  const user = live ? toFapiUser(ctx, s.userId) : null
-  return {
-    object: 'session' as const,
-    id: s.id,
-    status: effectiveStatus(s, now),
-    expire_at: s.expireAt,
-    abandon_at: s.abandonAt,
-    last_active_at: s.lastActiveAt,
-    last_active_organization_id: s.lastActiveOrganizationId,
-    actor: null,
-    user,
-    public_user_data: user
-      ? {
-          user_id: user.id,
-          first_name: user.first_name,
-          last_name: user.last_name,
-          image_url: user.image_url,
-          has_image: user.has_image,
-          username: user.username,
-          identifier:
-            user.email_addresses.find((e) => e.id === user.primary_email_address_id)?.email_address ??
-            user.phone_numbers.find((p) => p.id === user.primary_phone_number_id)?.phone_number ??
-            user.username,
-        }
-      : null,
-    factor_verification_age: factorVerificationAge(s, now),
-    tasks: s.tasks.map((key) => ({ key })),
-    created_at: s.createdAt,
-    updated_at: s.updatedAt,
-  }
-}
-export type FapiSession = ReturnType<typeof toFapiSession>
-
-export function toClientResource(ctx: EnvContext, client: ClientRow) {
-  return {
-    object: 'client' as const,
-    id: client.id,
-    // A removed session is forgotten by the device; ended ones stay for "choose account" UIs.
-    sessions: clientSessions(ctx, client.id)
-      .filter((s) => s.status !== 'removed')
-      .map((s) => toFapiSession(ctx, s)),
-    sign_in: client.signInId ? signInResourceById(ctx, client.signInId) : null,
-    sign_up: client.signUpId ? signUpResourceById(ctx, client.signUpId) : null,
-    last_active_session_id: client.lastActiveSessionId,
-    last_authentication_strategy: client.lastAuthenticationStrategy,
-    created_at: client.createdAt,
-    updated_at: client.updatedAt,
-  }
-}
-export type ClientResource = ReturnType<typeof toClientResource>
 
 /** BAPI view: ids instead of embedded objects. */
 export function toBapiClient(ctx: EnvContext, client: ClientRow) {
   return {
     object: 'client' as const,
     id: client.id,
-    session_ids: clientSessions(ctx, client.id).map((s) => s.id),
+    session_ids: listClientSessions(ctx.db, client.id).map((s) => s.id),
     sign_in_id: client.signInId,
     sign_up_id: client.signUpId,
     last_active_session_id: client.lastActiveSessionId,
@@ -232,18 +165,4 @@ export async function verifyClient(ctx: EnvContext, token: string) {
   const client = await clientFromToken(ctx, token)
   if (!client) throw notFound('client')
   return toBapiClient(ctx, client)
-}
-
-/** The session a `/v1/me` call acts for: the one named in the request, else the last active. */
-export function currentSession(
-  ctx: EnvContext,
-  client: ClientRow | null,
-  sessionId: string | null,
-): SessionRow | null {
-  if (!client) return null
-  const id = sessionId ?? client.lastActiveSessionId
-  if (!id) return null
-  const s = ctx.db.select().from(sessions).where(eq(sessions.id, id)).get()
-  if (!s || s.clientId !== client.id || !isLive(s, ctx.clock.now())) return null
-  return s
 }

@@ -1,8 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { EnvContext } from '../../tenancy/context'
 import type { TemplateOrg } from '../jwt-templates/context'
-import { type SessionRow, sessions } from '../sessions/schema'
-import { orgNotFound } from './errors'
 import { rolePermissionKeys } from './rbac'
 import { organizationMemberships, organizations, roles } from './schema'
 
@@ -64,7 +62,10 @@ export function orgClaim(ctx: EnvContext, userId: string, organizationId: string
 }
 
 /** The session's active organization, as JWT templates' `org` / `org_membership` shortcodes see it. */
-export function templateOrg(ctx: EnvContext, s: SessionRow): TemplateOrg | null {
+export function templateOrg(
+  ctx: EnvContext,
+  s: { userId: string; lastActiveOrganizationId: string | null },
+): TemplateOrg | null {
   if (!s.lastActiveOrganizationId) return null
   const row = ctx.db
     .select({ org: organizations, membership: organizationMemberships, role: roles })
@@ -91,34 +92,16 @@ export function templateOrg(ctx: EnvContext, s: SessionRow): TemplateOrg | null 
   }
 }
 
-/**
- * Makes an organization the session's active one (null: the personal account). It must be one
- * the session's user belongs to; anything else reads as not found.
- */
-export function setActiveOrganization(
-  ctx: EnvContext,
-  s: SessionRow,
-  organizationId: string | null,
-): SessionRow {
-  if (organizationId !== null) {
-    const member = ctx.db
-      .select({ id: organizationMemberships.id })
-      .from(organizationMemberships)
-      .where(
-        and(
-          eq(organizationMemberships.userId, s.userId),
-          eq(organizationMemberships.organizationId, organizationId),
-        ),
-      )
-      .get()
-    if (!member) throw orgNotFound()
-  }
-  if (s.lastActiveOrganizationId === organizationId) return s
-  const now = ctx.clock.now()
-  ctx.db
-    .update(sessions)
-    .set({ lastActiveOrganizationId: organizationId, updatedAt: now })
-    .where(eq(sessions.id, s.id))
-    .run()
-  return { ...s, lastActiveOrganizationId: organizationId, updatedAt: now }
+/** Is the user a member of the organization? (a session may only make such one active) */
+export function isMember(ctx: EnvContext, userId: string, organizationId: string): boolean {
+  return !!ctx.db
+    .select({ id: organizationMemberships.id })
+    .from(organizationMemberships)
+    .where(
+      and(
+        eq(organizationMemberships.userId, userId),
+        eq(organizationMemberships.organizationId, organizationId),
+      ),
+    )
+    .get()
 }

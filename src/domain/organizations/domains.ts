@@ -1,4 +1,4 @@
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, count, eq } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
 import { pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
@@ -6,14 +6,16 @@ import { AppError, formError, formIdentifierExists, formParamMissing, notFound }
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { type ChallengeRow, challenges } from '../challenges/schema'
+import type { ChallengeRow } from '../challenges/schema'
 import {
   alreadyVerified,
   answerWithCode,
   assertAnswerable,
+  deleteChallengesOf,
   findChallenge,
   issueCodeChallenge,
   issueLocalChallenge,
+  latestChallenge,
   markVerified,
   requireChallenge,
 } from '../challenges/service'
@@ -87,16 +89,8 @@ function normalizeDomain(raw: string): string {
   return name
 }
 
-const latestChallenge = (db: EnvContext['db'] | EnvTx, domainId: string): ChallengeRow | null =>
-  db
-    .select()
-    .from(challenges)
-    .where(and(eq(challenges.parentType, 'organization_domain'), eq(challenges.parentId, domainId)))
-    .orderBy(desc(challenges.createdAt), desc(challenges.id))
-    .get() ?? null
-
 const domainResource = (ctx: EnvContext, db: EnvContext['db'] | EnvTx, d: DomainRow) =>
-  toDomainResource(ctx, db, d, latestChallenge(db, d.id))
+  toDomainResource(ctx, db, d, latestChallenge(db, 'organization_domain', d.id))
 
 function requireDomain(db: EnvContext['db'] | EnvTx, organizationId: string, id: string): DomainRow {
   const row = isId('domain', id)
@@ -242,9 +236,7 @@ export function deleteDomain(ctx: EnvContext, idOrSlug: string, domainId: string
         toInvitationResources(ctx, tx, [{ ...inv, status: 'revoked', updatedAt: now }])[0]!,
       )
     }
-    tx.delete(challenges)
-      .where(and(eq(challenges.parentType, 'organization_domain'), eq(challenges.parentId, d.id)))
-      .run()
+    deleteChallengesOf(tx, 'organization_domain', d.id)
     tx.delete(organizationDomains).where(eq(organizationDomains.id, d.id)).run()
     const deleted = {
       object: 'organization_domain' as const,
@@ -300,10 +292,7 @@ export function createDomainChallenge(
         template: 'verification_code',
       })
     }
-    const row = issueLocalChallenge(tx, ctx, base)
-    const expireAt = ctx.clock.now() + DNS_CHALLENGE_TTL_MS
-    tx.update(challenges).set({ expireAt }).where(eq(challenges.id, row.id)).run()
-    return { ...row, expireAt }
+    return issueLocalChallenge(tx, ctx, { ...base, ttlMs: DNS_CHALLENGE_TTL_MS })
   })
   return toDomainChallengeResource(ctx, c, d)
 }

@@ -3,8 +3,8 @@ import { randomToken, sha256Hex } from '../../crypto/secrets'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { emit } from '../events/service'
-import { emailAddresses } from '../users/schema'
+import { type EmittedEvent, emit, type Reaction } from '../events/service'
+import { verifiedEmailsAtDomain } from '../users/identifiers'
 import { roleByKey } from './rbac'
 import {
   type DomainRow,
@@ -14,7 +14,7 @@ import {
   organizationMembershipRequests,
   organizations,
 } from './schema'
-import { emailAtDomain, toInvitationResources, toMembershipRequestResource } from './serialize'
+import { toInvitationResources, toMembershipRequestResource } from './serialize'
 import { findMembership, membershipRoom } from './service'
 
 /** Automatic invitations live as long as typed ones. */
@@ -118,10 +118,15 @@ export function enrollVerifiedEmail(tx: EnvTx, ctx: EnvContext, userId: string, 
 /** A domain became verified or automatic: every user already verified at it is enrolled. */
 export function enrollExistingUsers(tx: EnvTx, ctx: EnvContext, d: DomainRow) {
   if (!enrollmentOn(ctx) || !d.verified || d.enrollmentMode === 'manual_invitation') return
-  const matches = tx
-    .select({ userId: emailAddresses.userId, email: emailAddresses.emailAddress })
-    .from(emailAddresses)
-    .where(and(eq(emailAddresses.verified, true), emailAtDomain(emailAddresses.emailAddress, d.name)))
-    .all()
-  for (const m of matches) enrollUser(tx, ctx, d, m.userId, m.email)
+  for (const m of verifiedEmailsAtDomain(tx, d.name)) enrollUser(tx, ctx, d, m.userId, m.email)
+}
+
+/** A new user's verified addresses enroll them (sign-up completion, BAPI create). */
+export const onUserCreated: Reaction = (tx, ctx, event: EmittedEvent) => {
+  const user = event.payload as {
+    id: string
+    email_addresses?: Array<{ email_address: string; verification: { status: string } }>
+  }
+  for (const e of user.email_addresses ?? [])
+    if (e.verification.status === 'verified') enrollVerifiedEmail(tx, ctx, user.id, e.email_address)
 }

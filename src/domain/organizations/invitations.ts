@@ -9,8 +9,8 @@ import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { ticketUrl } from '../tickets/service'
-import { normalizeEmail } from '../users/identifiers'
-import { emailAddresses, users } from '../users/schema'
+import { normalizeEmail, verifiedEmailOwner } from '../users/identifiers'
+import { userNames } from '../users/service'
 import { INVITATION_TTL_DAYS, pendingInvitation } from './enrollment'
 import { alreadyMember } from './errors'
 import { requireRoleByKey, roleByKey } from './rbac'
@@ -18,7 +18,6 @@ import {
   type OrganizationRow,
   type OrgInvitationRow,
   organizationInvitations,
-  organizationMemberships,
   organizations,
   roles,
 } from './schema'
@@ -50,18 +49,8 @@ const invitationResource = (ctx: EnvContext, tx: EnvTx, row: OrgInvitationRow) =
 
 /** Is an address a verified one of some member of the organization? */
 function memberHasEmail(tx: EnvTx, organizationId: string, email: string) {
-  return !!tx
-    .select({ id: organizationMemberships.id })
-    .from(organizationMemberships)
-    .innerJoin(emailAddresses, eq(emailAddresses.userId, organizationMemberships.userId))
-    .where(
-      and(
-        eq(organizationMemberships.organizationId, organizationId),
-        eq(emailAddresses.emailAddress, email),
-        eq(emailAddresses.verified, true),
-      ),
-    )
-    .get()
+  const owner = verifiedEmailOwner(tx, email)
+  return owner !== null && findMembership(tx, organizationId, owner) !== null
 }
 
 /**
@@ -90,11 +79,7 @@ export function insertOrgInvitation(
     )
   let inviter: { id: string; firstName: string | null; lastName: string | null } | undefined
   if (input.inviter_user_id !== undefined) {
-    inviter = tx
-      .select({ id: users.id, firstName: users.firstName, lastName: users.lastName })
-      .from(users)
-      .where(eq(users.id, input.inviter_user_id))
-      .get()
+    inviter = userNames(tx, input.inviter_user_id) ?? undefined
     if (!inviter)
       throw formError('form_param_value_invalid', 'inviter_user_id', 'is unknown', 'No user has that id.')
   }

@@ -7,9 +7,8 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
-import { sessions } from '../sessions/schema'
 import { checkMetadata } from '../users/metadata'
-import { users } from '../users/schema'
+import { userExists } from '../users/service'
 import {
   alreadyMember,
   membershipQuotaExceeded,
@@ -144,10 +143,7 @@ export function insertOrganization(tx: EnvTx, ctx: EnvContext, input: CreateOrga
   const slug = input.slug !== undefined ? checkSlug(input.slug) : slugFor(tx, name)
   if (slugTaken(tx, slug)) throw formIdentifierExists('slug')
   checkMetadataOf(input)
-  if (
-    input.created_by !== undefined &&
-    !tx.select({ id: users.id }).from(users).where(eq(users.id, input.created_by)).get()
-  )
+  if (input.created_by !== undefined && !userExists(tx, input.created_by))
     throw formError('form_param_value_invalid', 'created_by', 'is unknown', 'No user has that id.')
   const now = ctx.clock.now()
   const row: OrganizationRow = {
@@ -256,17 +252,13 @@ export function updateOrganization(ctx: EnvContext, idOrSlug: string, input: Upd
   )
 }
 
-/** Memberships, invitations, domains and requests go with it; no session keeps it active. */
+/** Memberships, invitations, domains and requests go with it (sessions react to the event). */
 export function deleteOrganization(ctx: EnvContext, idOrSlug: string) {
   assertOrganizationsEnabled(ctx)
   return claimsChanged(
     ctx,
     withTx(ctx, (tx) => {
       const org = requireOrganization(tx, idOrSlug)
-      tx.update(sessions)
-        .set({ lastActiveOrganizationId: null })
-        .where(eq(sessions.lastActiveOrganizationId, org.id))
-        .run()
       tx.delete(organizations).where(eq(organizations.id, org.id)).run()
       const deleted = { object: 'organization' as const, id: org.id, slug: org.slug, deleted: true as const }
       emit(tx, ctx, 'organization.deleted', deleted)
@@ -381,18 +373,14 @@ export function insertMembership(
 }
 
 /**
- * Removes a member in the caller's transaction: the org keeps a member who can manage members,
- * and the user's sessions stop having it active (their next token has no `o` claim).
+ * Removes a member in the caller's transaction: the org keeps a member who can manage members.
+ * The user's sessions react to the event and stop having it active (no `o` claim next time).
  */
 export function removeMembership(tx: EnvTx, ctx: EnvContext, m: MembershipRow): MembershipResource {
   const resource = toMembershipResource(ctx, tx, m)
   const before = managerCount(tx, m.organizationId)
   tx.delete(organizationMemberships).where(eq(organizationMemberships.id, m.id)).run()
   if (before > 0 && managerCount(tx, m.organizationId) === 0) throw minimumPermissionsNeeded()
-  tx.update(sessions)
-    .set({ lastActiveOrganizationId: null })
-    .where(and(eq(sessions.userId, m.userId), eq(sessions.lastActiveOrganizationId, m.organizationId)))
-    .run()
   emit(tx, ctx, 'organizationMembership.deleted', resource)
   return resource
 }
@@ -459,7 +447,7 @@ export function addMembership(
   checkMetadataOf(input)
   return withTx(ctx, (tx) => {
     const org = requireOrganization(tx, idOrSlug)
-    if (!tx.select({ id: users.id }).from(users).where(eq(users.id, input.user_id)).get())
+    if (!userExists(tx, input.user_id))
       throw formError('form_param_value_invalid', 'user_id', 'is unknown', 'No user has that id.')
     const role = requireRoleByKey(tx, input.role)
     const row = insertMembership(tx, ctx, {

@@ -1,8 +1,6 @@
 import { t } from 'elysia'
 import { Paginated, PaginationQuery } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
-import { BapiClientResource } from '../clients/model'
-import { getBapiClient, verifyClient } from '../clients/service'
 import { SESSION_STATUSES } from './schema'
 import { getSession, listSessions, revokeSession } from './service'
 
@@ -54,14 +52,4 @@ export const sessionsBapi = capabilityRoutes('bapi:sessions')
     params: Id,
     response: { 200: BapiSessionResource },
     detail: { summary: 'Revoke a session', tags },
-  })
-  .get('/v1/clients/:id', ({ env, params }) => getBapiClient(env, params.id), {
-    params: Id,
-    response: { 200: BapiClientResource },
-    detail: { summary: 'Get a client', tags },
-  })
-  .post('/v1/clients/verify', ({ env, body }) => verifyClient(env, body.token), {
-    body: t.Object({ token: t.String({ maxLength: 4096 }) }, { additionalProperties: false }),
-    response: { 200: BapiClientResource },
-    detail: { summary: 'Which client a client token belongs to', tags },
   })

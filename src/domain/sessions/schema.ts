@@ -43,3 +43,21 @@ export const sessions = sqliteTable(
 )
 
 export type SessionRow = typeof sessions.$inferSelect
+
+/** A step-up of an existing session (`POST /v1/client/sessions/{sid}/verify`). */
+export const reverifications = sqliteTable(
+  'reverifications',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    level: text('level', { enum: ['first_factor', 'second_factor', 'multi_factor'] }).notNull(),
+    status: text('status', { enum: ['needs_first_factor', 'needs_second_factor', 'complete'] }).notNull(),
+    firstFactorChallengeId: text('first_factor_challenge_id'),
+    secondFactorChallengeId: text('second_factor_challenge_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('reverifications_session').on(t.sessionId, t.createdAt)],
+)
+
+export type ReverificationRow = typeof reverifications.$inferSelect

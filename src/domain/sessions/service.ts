@@ -6,13 +6,15 @@ import { AppError, formError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { emit } from '../events/service'
-import { orgClaim } from '../organizations/claims'
-import { hasSecondFactor } from '../sign-ins/factors'
-import { findUser } from '../users/service'
+import { type EmittedEvent, emit, type Reaction } from '../events/service'
+import { isMember, orgClaim } from '../organizations/claims'
+import { orgNotFound } from '../organizations/errors'
+import { isBannedOrGone } from '../users/service'
 import { type SessionRow, type SessionStatus, sessions } from './schema'
 
 const LIVE: SessionStatus[] = ['active', 'pending']
+
+type Db = EnvContext['db'] | EnvTx
 
 /** A token refresh records activity at most this often per session. */
 export const TOUCH_INTERVAL_MS = 5_000
@@ -48,32 +50,30 @@ export const factorVerificationAge = (s: SessionRow, now: number): [number, numb
   minutesSince(s.secondFactorVerifiedAt, now),
 ]
 
+export interface NewSession {
+  userId: string
+  clientId: string
+  /** Which factors the sign-in verified just now (the token's `fva`). */
+  factorsVerified: { first: boolean; second: boolean }
+  /** Open tasks (e.g. `setup-mfa`); a session with tasks starts `pending`. */
+  tasks: string[]
+  ip: string | null
+  userAgent: string | null
+}
+
 /**
- * Creates a session for a user on a client inside the caller's transaction (sign-in or sign-up
- * completion). In single-session mode the client's other live sessions end.
+ * Creates a session inside the caller's transaction (the session door in src/flows). In
+ * single-session mode the client's other live sessions end.
  */
-export function createSession(
-  tx: EnvTx,
-  ctx: EnvContext,
-  input: {
-    userId: string
-    clientId: string
-    secondFactor: boolean
-    ip: string | null
-    userAgent: string | null
-  },
-): SessionRow {
+export function createSession(tx: EnvTx, ctx: EnvContext, input: NewSession): SessionRow {
   const now = ctx.clock.now()
   const settings = ctx.settings()
-  // An instance that requires a second factor gives a user without one a task first.
-  const agg = settings.second_factor_required ? findUser(ctx, input.userId) : null
-  const tasks: string[] = agg && !hasSecondFactor(agg) ? ['setup-mfa'] : []
   const row: SessionRow = {
     id: newId('session'),
     clientId: input.clientId,
     userId: input.userId,
-    status: tasks.length ? 'pending' : 'active',
-    tasks,
+    status: input.tasks.length ? 'pending' : 'active',
+    tasks: input.tasks,
     lastActiveAt: now,
     expireAt:
       settings.session.max_lifetime_seconds === null
@@ -84,7 +84,7 @@ export function createSession(
         ? null
         : now + settings.session.inactivity_timeout_seconds * 1000,
     firstFactorVerifiedAt: now,
-    secondFactorVerifiedAt: input.secondFactor ? now : null,
+    secondFactorVerifiedAt: input.factorsVerified.second ? now : null,
     lastActiveOrganizationId: null,
     ipAddress: input.ip,
     userAgent: input.userAgent,
@@ -93,17 +93,29 @@ export function createSession(
     updatedAt: now,
   }
   if (!settings.session.multi_session) {
-    const others = tx
-      .select()
-      .from(sessions)
-      .where(and(eq(sessions.clientId, input.clientId), inArray(sessions.status, LIVE)))
-      .all()
-    for (const other of others) endSession(tx, ctx, other, 'ended')
+    for (const other of liveClientSessions(tx, input.clientId)) endSession(tx, ctx, other, 'ended')
   }
   tx.insert(sessions).values(row).run()
   emit(tx, ctx, 'session.created', toBapiSession(row, now))
   return row
 }
+
+/** A client's sessions whose status is still live (deadlines may have passed). */
+export const liveClientSessions = (tx: Db, clientId: string): SessionRow[] =>
+  tx
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.clientId, clientId), inArray(sessions.status, LIVE)))
+    .all()
+
+/** Every session a client holds, oldest first (the Client resource lists them). */
+export const listClientSessions = (db: Db, clientId: string): SessionRow[] =>
+  db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.clientId, clientId))
+    .orderBy(asc(sessions.createdAt), asc(sessions.id))
+    .all()
 
 type Ending = 'ended' | 'removed' | 'revoked' | 'expired' | 'abandoned'
 const EVENT_OF: Record<Ending, string> = {
@@ -228,12 +240,7 @@ export async function mintSessionToken(
   const now = ctx.clock.now()
   const status = effectiveStatus(s, now)
   if (status !== 'active' && status !== 'pending') throw sessionTokenRefused(`The session is ${status}.`)
-  const user = ctx
-    .prepared('users.banned', () =>
-      ctx.client.query<{ banned: number }, [string]>('select banned from users where id = ?'),
-    )
-    .get(s.userId)
-  if (!user || user.banned) throw sessionTokenRefused('The session user is gone or banned.')
+  if (isBannedOrGone(ctx, s.userId)) throw sessionTokenRefused('The session user is gone or banned.')
   // Several tabs refresh within the same seconds: the activity stamp (and the inactivity
   // deadline it pushes) moves at most every TOUCH_INTERVAL_MS.
   if (now - s.lastActiveAt >= TOUCH_INTERVAL_MS) {
@@ -289,4 +296,153 @@ export function expireSessions(ctx: EnvContext) {
   withTx(ctx, (tx) => {
     for (const s of due) endSession(tx, ctx, s, effectiveStatus(s, now) as Ending)
   })
+}
+
+interface SessionSqlRow {
+  id: string
+  client_id: string
+  user_id: string
+  status: SessionRow['status']
+  tasks: string
+  last_active_at: number
+  expire_at: number | null
+  abandon_at: number | null
+  first_factor_verified_at: number
+  second_factor_verified_at: number | null
+  last_active_organization_id: string | null
+  ip_address: string | null
+  user_agent: string | null
+  ended_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** A session of one client (raw prepared statement: every token refresh runs it). */
+export function findClientSession(ctx: EnvContext, clientId: string, sid: string): SessionRow | null {
+  if (!isId('session', sid)) return null
+  const r = ctx
+    .prepared('sessions.ofClient', () =>
+      ctx.client.query<SessionSqlRow, [string, string]>(
+        'select * from sessions where id = ? and client_id = ?',
+      ),
+    )
+    .get(sid, clientId)
+  if (!r) return null
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    userId: r.user_id,
+    status: r.status,
+    tasks: JSON.parse(r.tasks) as string[],
+    lastActiveAt: r.last_active_at,
+    expireAt: r.expire_at,
+    abandonAt: r.abandon_at,
+    firstFactorVerifiedAt: r.first_factor_verified_at,
+    secondFactorVerifiedAt: r.second_factor_verified_at,
+    lastActiveOrganizationId: r.last_active_organization_id,
+    ipAddress: r.ip_address,
+    userAgent: r.user_agent,
+    endedAt: r.ended_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+/**
+ * The session a signed-in call acts for: the one the request names, else the client's last
+ * active one; null unless it is live and belongs to that client.
+ */
+export function currentSession(
+  ctx: EnvContext,
+  client: { id: string; lastActiveSessionId: string | null } | null,
+  sessionId: string | null,
+): SessionRow | null {
+  if (!client) return null
+  const id = sessionId ?? client.lastActiveSessionId
+  if (!id) return null
+  const s = findSession(ctx, id)
+  if (!s || s.clientId !== client.id || !isLive(s, ctx.clock.now())) return null
+  return s
+}
+
+/** One of the user's sessions (on any device), or null. */
+export function findUserSession(ctx: EnvContext, userId: string, id: string): SessionRow | null {
+  const s = findSession(ctx, id)
+  return s && s.userId === userId ? s : null
+}
+
+/**
+ * Makes an organization the session's active one (null: the personal account). It must be one
+ * the session's user belongs to; anything else reads as not found.
+ */
+export function setActiveOrganization(
+  ctx: EnvContext,
+  s: SessionRow,
+  organizationId: string | null,
+): SessionRow {
+  if (organizationId !== null && !isMember(ctx, s.userId, organizationId)) throw orgNotFound()
+  if (s.lastActiveOrganizationId === organizationId) return s
+  const now = ctx.clock.now()
+  ctx.db
+    .update(sessions)
+    .set({ lastActiveOrganizationId: organizationId, updatedAt: now })
+    .where(eq(sessions.id, s.id))
+    .run()
+  return { ...s, lastActiveOrganizationId: organizationId, updatedAt: now }
+}
+
+/** A task is done (the user enrolled a second factor): sessions that only waited on it go active. */
+export function completeTask(tx: EnvTx, ctx: EnvContext, userId: string, task: string) {
+  const pending = tx
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), eq(sessions.status, 'pending')))
+    .all()
+  for (const s of pending) {
+    const tasks = s.tasks.filter((t) => t !== task)
+    tx.update(sessions)
+      .set({ tasks, status: tasks.length ? 'pending' : 'active', updatedAt: ctx.clock.now() })
+      .where(eq(sessions.id, s.id))
+      .run()
+  }
+}
+
+/** A step-up passed: the factor's age (the token's `fva`) starts again. */
+export function markFactorVerified(
+  tx: EnvTx,
+  ctx: EnvContext,
+  sessionId: string,
+  factor: 'first' | 'second',
+) {
+  const now = ctx.clock.now()
+  tx.update(sessions)
+    .set(
+      factor === 'first'
+        ? { firstFactorVerifiedAt: now, updatedAt: now }
+        : { secondFactorVerifiedAt: now, updatedAt: now },
+    )
+    .where(eq(sessions.id, sessionId))
+    .run()
+}
+
+// ---- reactions ------------------------------------------------------------------------------
+
+/** A deleted organization is no session's active one any more. */
+export const onOrganizationDeleted: Reaction = (tx, _ctx, event: EmittedEvent) => {
+  tx.update(sessions)
+    .set({ lastActiveOrganizationId: null })
+    .where(eq(sessions.lastActiveOrganizationId, String(event.payload.id)))
+    .run()
+}
+
+/** A removed member's sessions stop having that organization active (no `o` claim next time). */
+export const onMembershipDeleted: Reaction = (tx, _ctx, event: EmittedEvent) => {
+  const m = event.payload as { organization?: { id?: string }; public_user_data?: { user_id?: string } }
+  const orgId = m.organization?.id
+  const userId = m.public_user_data?.user_id
+  if (!orgId || !userId) return
+  tx.update(sessions)
+    .set({ lastActiveOrganizationId: null })
+    .where(and(eq(sessions.userId, userId), eq(sessions.lastActiveOrganizationId, orgId)))
+    .run()
 }

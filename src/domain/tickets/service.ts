@@ -8,20 +8,9 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
-import {
-  acceptOrgInvitation,
-  findOrgInvitation,
-  findOrgInvitationByTicket,
-} from '../organizations/invitations'
-import type { OrgInvitationRow } from '../organizations/schema'
-import { findUserIdByIdentifier } from '../sign-ins/service'
-import { normalizeEmail } from '../users/identifiers'
-import { emailAddresses } from '../users/schema'
+import { emailOwner, normalizeEmail } from '../users/identifiers'
 import { findUser } from '../users/service'
 import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
-
-const ticketError = (code: string, long: string) =>
-  new AppError(400, [{ code, message: 'invalid ticket', long_message: long }])
 
 /** The URL a ticket travels in: the Frontend API's accept endpoint, which forwards to the app. */
 export const ticketUrl = (ctx: EnvContext, ticket: string) =>
@@ -111,13 +100,7 @@ function insertInvitation(
   const email = normalizeEmail(input.email_address, param)
   const now = ctx.clock.now()
   if (!input.ignore_existing) {
-    if (
-      tx
-        .select({ id: emailAddresses.id })
-        .from(emailAddresses)
-        .where(eq(emailAddresses.emailAddress, email))
-        .get()
-    ) {
+    if (emailOwner(tx, email)) {
       throw formError(
         'form_identifier_exists',
         param,
@@ -222,110 +205,58 @@ export function revokeInvitation(ctx: EnvContext, id: string) {
   })
 }
 
-// ---- consuming tickets --------------------------------------------------------------------
+// ---- consuming tickets (the Ticket union is src/flows/tickets.ts) -------------------------
 
-export type Ticket =
-  | { kind: 'sign_in_token'; row: SignInTokenRow }
-  | { kind: 'invitation'; row: InvitationRow }
-  | { kind: 'organization_invitation'; row: OrgInvitationRow }
+export const ticketError = (code: string, long: string) =>
+  new AppError(400, [{ code, message: 'invalid ticket', long_message: long }])
 
-/** Looks a ticket up and checks it is still usable; consuming happens in the flow's transaction. */
-export function inspectTicket(ctx: EnvContext, ticket: string): Ticket {
-  const hash = sha256Hex(ticket)
+export const signInTokenByTicket = (ctx: EnvContext, ticket: string): SignInTokenRow | null =>
+  ctx.db
+    .select()
+    .from(signInTokens)
+    .where(eq(signInTokens.ticketHash, sha256Hex(ticket)))
+    .get() ?? null
+
+export const invitationByTicket = (ctx: EnvContext, ticket: string): InvitationRow | null =>
+  ctx.db
+    .select()
+    .from(invitations)
+    .where(eq(invitations.ticketHash, sha256Hex(ticket)))
+    .get() ?? null
+
+export const findInvitation = (ctx: EnvContext, id: string): InvitationRow | null =>
+  isId('instanceInvitation', id)
+    ? (ctx.db.select().from(invitations).where(eq(invitations.id, id)).get() ?? null)
+    : null
+
+/** Uses a sign-in token up; the transaction holds the write lock, so checking then updating cannot race. */
+export function acceptSignInToken(tx: EnvTx, ctx: EnvContext, row: SignInTokenRow) {
+  const current = tx
+    .select({ status: signInTokens.status })
+    .from(signInTokens)
+    .where(eq(signInTokens.id, row.id))
+    .get()
+  if (current?.status !== 'pending')
+    throw ticketError('sign_in_token_already_used_code', 'This sign-in token has been used.')
+  tx.update(signInTokens)
+    .set({ status: 'accepted', updatedAt: ctx.clock.now() })
+    .where(eq(signInTokens.id, row.id))
+    .run()
+}
+
+/** Marks an instance invitation accepted by the user it signed up or in. */
+export function acceptInvitation(tx: EnvTx, ctx: EnvContext, row: InvitationRow, userId: string) {
   const now = ctx.clock.now()
-  const sit = ctx.db.select().from(signInTokens).where(eq(signInTokens.ticketHash, hash)).get()
-  if (sit) {
-    if (sit.status === 'accepted')
-      throw ticketError('sign_in_token_already_used_code', 'This sign-in token has been used.')
-    if (sit.status === 'revoked')
-      throw ticketError('sign_in_token_revoked_code', 'This sign-in token was revoked.')
-    if (now >= sit.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
-    return { kind: 'sign_in_token', row: sit }
-  }
-  const inv = ctx.db.select().from(invitations).where(eq(invitations.ticketHash, hash)).get()
-  if (inv) {
-    if (inv.status === 'accepted')
-      throw ticketError('invitation_already_accepted', 'This invitation has been accepted.')
-    if (inv.status === 'revoked') throw ticketError('revoked_invitation', 'This invitation was revoked.')
-    if (now >= inv.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
-    return { kind: 'invitation', row: inv }
-  }
-  const orgInv = findOrgInvitationByTicket(ctx, ticket)
-  if (orgInv) {
-    if (orgInv.status === 'accepted')
-      throw ticketError('organization_invitation_already_accepted', 'This invitation has been accepted.')
-    if (orgInv.status === 'revoked') throw ticketError('revoked_invitation', 'This invitation was revoked.')
-    if (now >= orgInv.expireAt) throw ticketError('ticket_expired_code', 'This ticket has expired.')
-    return { kind: 'organization_invitation', row: orgInv }
-  }
-  throw ticketError('ticket_invalid_code', 'The ticket is invalid.')
-}
-
-/** A still-pending invitation a sign-up presented (instance or organization invitation). */
-export function invitationTicketById(ctx: EnvContext, id: string): Ticket | null {
-  if (isId('invitation', id)) {
-    const row = findOrgInvitation(ctx, id)
-    return row?.status === 'pending' ? { kind: 'organization_invitation', row } : null
-  }
-  const row = ctx.db.select().from(invitations).where(eq(invitations.id, id)).get()
-  return row?.status === 'pending' ? { kind: 'invitation', row } : null
-}
-
-/** Marks a ticket used, inside the transaction that signs in or signs up with it. */
-export function consumeTicket(tx: EnvTx, ctx: EnvContext, ticket: Ticket, userId: string) {
-  const now = ctx.clock.now()
-  // The transaction holds the write lock, so checking then updating cannot race.
-  if (ticket.kind === 'sign_in_token') {
-    const current = tx
-      .select({ status: signInTokens.status })
-      .from(signInTokens)
-      .where(eq(signInTokens.id, ticket.row.id))
-      .get()
-    if (current?.status !== 'pending')
-      throw ticketError('sign_in_token_already_used_code', 'This sign-in token has been used.')
-    tx.update(signInTokens)
-      .set({ status: 'accepted', updatedAt: now })
-      .where(eq(signInTokens.id, ticket.row.id))
-      .run()
-  } else if (ticket.kind === 'organization_invitation') {
-    // The invitee joins the organization in the invited role, in this same transaction.
-    acceptOrgInvitation(tx, ctx, ticket.row, userId, false)
-  } else {
-    const current = tx
-      .select({ status: invitations.status })
-      .from(invitations)
-      .where(eq(invitations.id, ticket.row.id))
-      .get()
-    if (current?.status !== 'pending')
-      throw ticketError('invitation_already_accepted', 'This invitation has been accepted.')
-    tx.update(invitations)
-      .set({ status: 'accepted', updatedAt: now })
-      .where(eq(invitations.id, ticket.row.id))
-      .run()
-    emit(tx, ctx, 'invitation.accepted', {
-      ...toInvitation({ ...ticket.row, status: 'accepted', updatedAt: now }, now),
-      user_id: userId,
-    })
-  }
-}
-
-/**
- * What the app should do with a ticket (`__authn_status`): sign in with a sign-in token, sign up
- * with an instance invitation; an organization invitation signs in whoever has the address.
- */
-export function ticketStatus(ctx: EnvContext, ticket: Ticket): 'sign_in' | 'sign_up' {
-  if (ticket.kind === 'sign_in_token') return 'sign_in'
-  if (ticket.kind === 'invitation') return 'sign_up'
-  return findUserIdByIdentifier(ctx, ticket.row.emailAddress) ? 'sign_in' : 'sign_up'
-}
-
-/** Where `/v1/tickets/accept` forwards a browser: the ticket's own redirect or the app's. */
-export function ticketLanding(ctx: EnvContext, ticket: Ticket): string | null {
-  const settings = ctx.settings()
-  const target =
-    (ticket.kind !== 'sign_in_token' ? ticket.row.redirectUrl : null) ??
-    settings.redirect_urls[0] ??
-    settings.allowed_origins[0] ??
-    null
-  return target
+  const current = tx
+    .select({ status: invitations.status })
+    .from(invitations)
+    .where(eq(invitations.id, row.id))
+    .get()
+  if (current?.status !== 'pending')
+    throw ticketError('invitation_already_accepted', 'This invitation has been accepted.')
+  tx.update(invitations).set({ status: 'accepted', updatedAt: now }).where(eq(invitations.id, row.id)).run()
+  emit(tx, ctx, 'invitation.accepted', {
+    ...toInvitation({ ...row, status: 'accepted', updatedAt: now }, now),
+    user_id: userId,
+  })
 }

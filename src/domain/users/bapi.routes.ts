@@ -1,3 +1,4 @@
+import * as accounts from '../../flows/accounts'
 import { Paginated } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
 import {
@@ -48,12 +49,12 @@ export const usersBapi = capabilityRoutes('bapi:users')
     body: MetadataBody,
     detail: { summary: 'Deep-merge metadata (null deletes a key)', tags },
   })
-  .delete('/v1/users/:id', ({ env, params }) => users.deleteUser(env, params.id), {
+  .delete('/v1/users/:id', ({ env, params }) => accounts.deleteUser(env, params.id), {
     params: UserIdParams,
     response: { 200: DeletedUserResource },
     detail: { summary: 'Delete a user', tags },
   })
-  .post('/v1/users/:id/ban', ({ env, params }) => users.banUser(env, params.id), {
+  .post('/v1/users/:id/ban', ({ env, params }) => accounts.banUser(env, params.id), {
     ...one,
     detail: { summary: 'Ban a user', tags },
   })

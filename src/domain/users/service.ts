@@ -1,24 +1,22 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import { type ImportedHasher, isValidDigest } from '../../crypto/passwords'
 import { keysetPage, type Page } from '../../db/pages'
 import { withTx } from '../../db/tx'
-import {
-  AppError,
-  assertThat,
-  formError,
-  formIdentifierExists,
-  formParamMissing,
-  notFound,
-} from '../../lib/errors'
+import { AppError, assertThat, formError, formParamMissing, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
 import { emit } from '../events/service'
-import { backupCodes, totpFactors } from '../mfa/schema'
-import { enrollVerifiedEmail } from '../organizations/enrollment'
-import { dropUserMemberships } from '../organizations/service'
-import { revokeUserSessions } from '../sessions/service'
-import { normalizeEmail, normalizePhone, normalizeUsername } from './identifiers'
+import { SECOND_FACTOR_COLUMNS_SQL, secondFactorSummaries, secondFactorSummary } from '../mfa/service'
+import {
+  assertEmailFree,
+  assertExternalIdFree,
+  assertPhoneFree,
+  assertUsernameFree,
+  normalizeEmail,
+  normalizePhone,
+  normalizeUsername,
+} from './identifiers'
 import { checkMetadata, deepMerge } from './metadata'
 import type {
   CreateUserBody,
@@ -30,7 +28,7 @@ import type {
 } from './model'
 import { checkPasswordPolicy } from './password-policy'
 import { emailAddresses, phoneNumbers, type UserRow, users } from './schema'
-import { isLocked, toUserResource, type UserAggregate } from './serialize'
+import { toUserResource, type UserAggregate } from './serialize'
 
 type Db = EnvContext['db'] | Tx
 
@@ -71,7 +69,8 @@ type PhoneTuple = [string, string, number, string | null, number, number, number
  * statement prepared once per env handle, with the identifiers as JSON arrays from correlated
  * subqueries. It bypasses drizzle's row mapping, which cost more than the query itself
  * (bench/README.md); `loadUser` below is the drizzle twin used inside transactions, and the
- * users tests compare the two.
+ * users tests compare the two. The second-factor columns come from the mfa capability, which
+ * owns those tables (SECOND_FACTOR_COLUMNS_SQL).
  */
 export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
   if (!isId('user', id)) return null
@@ -83,8 +82,7 @@ export function findUser(ctx: EnvContext, id: string): UserAggregate | null {
              from (select * from email_addresses e where e.user_id = u.id order by e.created_at, e.id)) as emails,
           (select json_group_array(json_array(id, phone_number, verified, verification_strategy, reserved_for_second_factor, default_second_factor, created_at, updated_at))
              from (select * from phone_numbers p where p.user_id = u.id order by p.created_at, p.id)) as phones,
-          (select verified from totp_factors t where t.user_id = u.id) as totp,
-          (select count(*) from backup_codes b where b.user_id = u.id and b.used_at is null) as backup_codes
+          ${SECOND_FACTOR_COLUMNS_SQL}
          from users u where u.id = ?`,
       ),
     )
@@ -159,20 +157,7 @@ export function loadUser(db: Db, id: string): UserAggregate | null {
       .where(eq(phoneNumbers.userId, id))
       .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
       .all(),
-    mfa: {
-      totp:
-        db
-          .select({ verified: totpFactors.verified })
-          .from(totpFactors)
-          .where(eq(totpFactors.userId, id))
-          .get()?.verified === true,
-      backupCodes:
-        db
-          .select({ n: sql<number>`count(*)` })
-          .from(backupCodes)
-          .where(and(eq(backupCodes.userId, id), isNull(backupCodes.usedAt)))
-          .get()?.n ?? 0,
-    },
+    mfa: secondFactorSummary(db, id),
   }
 }
 
@@ -275,30 +260,13 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
         .orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id))
         .all()
     : []
-  const totps = ids.length
-    ? new Set(
-        ctx.db
-          .select({ userId: totpFactors.userId })
-          .from(totpFactors)
-          .where(and(inArray(totpFactors.userId, ids), eq(totpFactors.verified, true)))
-          .all()
-          .map((r) => r.userId),
-      )
-    : new Set<string>()
-  const codes = ids.length
-    ? ctx.db
-        .select({ userId: backupCodes.userId, n: sql<number>`count(*)` })
-        .from(backupCodes)
-        .where(and(inArray(backupCodes.userId, ids), isNull(backupCodes.usedAt)))
-        .groupBy(backupCodes.userId)
-        .all()
-    : []
+  const mfa = secondFactorSummaries(ctx.db, ids)
   const data = page.rows.map((user) =>
     toUserResource(ctx, {
       user,
       emails: emails.filter((e) => e.userId === user.id),
       phones: phones.filter((p) => p.userId === user.id),
-      mfa: { totp: totps.has(user.id), backupCodes: codes.find((c) => c.userId === user.id)?.n ?? 0 },
+      mfa: mfa.get(user.id)!,
     }),
   )
   const total = q.include_total_count ? countUsers(ctx, q).total_count : undefined
@@ -315,30 +283,6 @@ export function countUsers(ctx: EnvContext, f: UserFilters) {
 }
 
 // ---- writes ------------------------------------------------------------------------------
-
-function assertEmailFree(tx: Db, email: string, exceptUser?: string) {
-  const row = tx
-    .select({ userId: emailAddresses.userId })
-    .from(emailAddresses)
-    .where(eq(emailAddresses.emailAddress, email))
-    .get()
-  if (row && row.userId !== exceptUser) throw formIdentifierExists('email_address')
-}
-function assertPhoneFree(tx: Db, phone: string) {
-  if (
-    tx.select({ id: phoneNumbers.id }).from(phoneNumbers).where(eq(phoneNumbers.phoneNumber, phone)).get()
-  ) {
-    throw formIdentifierExists('phone_number')
-  }
-}
-function assertUsernameFree(tx: Db, username: string, exceptUser?: string) {
-  const row = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get()
-  if (row && row.id !== exceptUser) throw formIdentifierExists('username')
-}
-function assertExternalIdFree(tx: Db, externalId: string, exceptUser?: string) {
-  const row = tx.select({ id: users.id }).from(users).where(eq(users.externalId, externalId)).get()
-  if (row && row.id !== exceptUser) throw formIdentifierExists('external_id')
-}
 
 function noDuplicates(param: string, values: string[]) {
   if (new Set(values).size !== values.length) {
@@ -503,7 +447,6 @@ export function insertUser(tx: Tx, ctx: EnvContext, input: NewUser): UserResourc
   if (phoneRows.length) tx.insert(phoneNumbers).values(phoneRows).run()
   const resource = toUserResource(ctx, loadUser(tx, userId)!)
   emit(tx, ctx, 'user.created', resource)
-  for (const e of emailRows) enrollVerifiedEmail(tx, ctx, userId, e.emailAddress)
   return resource
 }
 
@@ -623,30 +566,21 @@ export function mergeUserMetadata(ctx: EnvContext, id: string, input: MetadataBo
   })
 }
 
-export function deleteUser(ctx: EnvContext, id: string) {
-  if (!isId('user', id)) throw notFound('user')
-  return withTx(ctx, (tx) => {
-    const user = tx
-      .select({ id: users.id, externalId: users.externalId })
-      .from(users)
-      .where(eq(users.id, id))
-      .get()
-    assertThat(user, () => notFound('user'))
-    revokeUserSessions(tx, ctx, id)
-    dropUserMemberships(tx, ctx, id)
-    tx.delete(users).where(eq(users.id, id)).run()
-    const deleted = { object: 'user' as const, id, deleted: true as const }
-    emit(tx, ctx, 'user.deleted', { ...deleted, external_id: user.externalId })
-    return deleted
-  })
+/**
+ * Deletes the user and its identifiers (and, by foreign key, its second factors) in the caller's
+ * transaction. What else goes with a user (sessions, memberships) is the account flow's cascade.
+ */
+export function deleteUserRow(tx: Tx, ctx: EnvContext, id: string) {
+  const user = isId('user', id)
+    ? tx.select({ id: users.id, externalId: users.externalId }).from(users).where(eq(users.id, id)).get()
+    : undefined
+  assertThat(user, () => notFound('user'))
+  tx.delete(users).where(eq(users.id, id)).run()
+  const deleted = { object: 'user' as const, id, deleted: true as const }
+  emit(tx, ctx, 'user.deleted', { ...deleted, external_id: user.externalId })
+  return deleted
 }
 
-/** A ban also revokes every live session of the user. */
-export const banUser = (ctx: EnvContext, id: string) =>
-  changeUser(ctx, id, (tx) => {
-    revokeUserSessions(tx, ctx, id)
-    return { banned: true }
-  })
 export const unbanUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: false }))
 
 /** A manual lock lasts as long as the env's lockout policy says (or until unlocked). */
@@ -674,59 +608,38 @@ export async function verifyPassword(ctx: EnvContext, id: string, password: stri
   return { verified: true }
 }
 
-// ---- sign-in policy -----------------------------------------------------------------------
-
-export const userBanned = () =>
-  new AppError(403, [{ code: 'user_banned', message: 'banned', long_message: 'This account is banned.' }])
-
-export function userLocked(u: UserRow, now: number) {
-  const seconds = u.lockedUntil === null ? null : Math.max(1, Math.ceil((u.lockedUntil - now) / 1000))
-  return new AppError(403, [
-    {
-      code: 'user_locked',
-      message: 'locked',
-      long_message:
-        seconds === null
-          ? 'This account is locked. Contact support to unlock it.'
-          : `This account is locked after too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minutes.`,
-      meta: { lockout_expires_in_seconds: seconds },
-    },
-  ])
+/** Emits user.updated for a change another capability made to the user (its second factors). */
+export function emitUserUpdated(tx: Tx, ctx: EnvContext, userId: string) {
+  const agg = loadUser(tx, userId)
+  if (agg) emit(tx, ctx, 'user.updated', toUserResource(ctx, agg))
 }
 
-/** Throws user_banned / user_locked before any factor is checked. */
-export function assertMaySignIn(u: UserRow, now: number) {
-  if (u.banned) throw userBanned()
-  if (isLocked(u, now)) throw userLocked(u, now)
+/** Every session token checks this (a raw prepared statement: the refresh hot path). */
+export function isBannedOrGone(ctx: EnvContext, userId: string): boolean {
+  const row = ctx
+    .prepared('users.banned', () =>
+      ctx.client.query<{ banned: number }, [string]>('select banned from users where id = ?'),
+    )
+    .get(userId)
+  return !row || row.banned === 1
 }
 
-/**
- * Counts a failed password or code toward the lockout; returns the lock error when this
- * failure locks the account. Runs in the caller's transaction, which commits it.
- */
-export function recordFailedVerification(tx: Tx, ctx: EnvContext, userId: string): AppError | null {
-  const lockout = ctx.settings().lockout
-  const u = tx.select().from(users).where(eq(users.id, userId)).get()
-  if (!u || !lockout.enabled) return null
-  const now = ctx.clock.now()
-  const failed = u.failedVerificationAttempts + 1
-  if (failed >= lockout.max_attempts) {
-    const lockedUntil = lockout.duration_seconds === null ? null : now + lockout.duration_seconds * 1000
-    tx.update(users)
-      .set({ failedVerificationAttempts: 0, lockedAt: now, lockedUntil, updatedAt: now })
-      .where(eq(users.id, userId))
-      .run()
-    return userLocked({ ...u, lockedAt: now, lockedUntil }, now)
-  }
-  tx.update(users).set({ failedVerificationAttempts: failed }).where(eq(users.id, userId)).run()
-  return null
-}
+export const userExists = (db: Db, id: string): boolean =>
+  isId('user', id) && !!db.select({ id: users.id }).from(users).where(eq(users.id, id)).get()
 
-/** A successful sign-in clears the failure count and stamps last_sign_in_at. */
-export function recordSignIn(tx: Tx, ctx: EnvContext, userId: string) {
+/** Name parts for messages sent on a user's behalf (an inviter's name). */
+export const userNames = (db: Db, id: string) =>
+  db
+    .select({ id: users.id, firstName: users.firstName, lastName: users.lastName })
+    .from(users)
+    .where(eq(users.id, id))
+    .get() ?? null
+
+/** A new password (already hashed, outside any transaction) in the caller's transaction. */
+export function setPasswordDigest(tx: Tx, ctx: EnvContext, userId: string, digest: string) {
   const now = ctx.clock.now()
   tx.update(users)
-    .set({ failedVerificationAttempts: 0, lastSignInAt: now, lastActiveAt: now })
+    .set({ passwordDigest: digest, passwordUpdatedAt: now, updatedAt: now })
     .where(eq(users.id, userId))
     .run()
 }

@@ -5,7 +5,7 @@ import { AppError, assertThat, notFound } from '../../lib/errors'
 import { isId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { events } from '../events/schema'
+import { eventsByIds } from '../events/service'
 import { WEBHOOK_JOB } from './fanout'
 import type { ListDeliveriesQuery, WebhookDeliveryResource } from './model'
 import { type WebhookDeliveryRow, webhookAttempts, webhookDeliveries } from './schema'
@@ -17,19 +17,7 @@ type Db = EnvContext['db'] | EnvTx
 /** Deliveries with their event type and attempts (two queries for a whole page). */
 function withDetails(db: Db, rows: WebhookDeliveryRow[]): WebhookDeliveryResource[] {
   if (!rows.length) return []
-  const types = new Map(
-    db
-      .select({ id: events.id, type: events.type })
-      .from(events)
-      .where(
-        inArray(
-          events.id,
-          rows.map((r) => r.eventId),
-        ),
-      )
-      .all()
-      .map((e) => [e.id, e.type]),
-  )
+  const types = new Map(eventsByIds(db, [...new Set(rows.map((r) => r.eventId))]).map((e) => [e.id, e.type]))
   const attempts = db
     .select()
     .from(webhookAttempts)

@@ -21,7 +21,7 @@ const enabledEndpoints = (ctx: EnvContext, tx: Tx) =>
 
 /**
  * Queues one delivery per matching enabled endpoint, in the event's own transaction, and asks
- * for a delivery run right after the commit.
+ * for a delivery run right after the commit. Subscribed to every event (src/reactions.ts).
  */
 export function queueDeliveries(
   tx: Tx,

@@ -5,7 +5,7 @@ import { withTx } from '../../db/tx'
 import type { EnvJob } from '../../jobs/scheduler'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
-import { events } from '../events/schema'
+import { eventsByIds } from '../events/service'
 import { WEBHOOK_JOB } from './fanout'
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema'
 import { postJson, type SendResult } from './send'
@@ -67,13 +67,10 @@ function claimDue(ctx: EnvContext, opts: WorkerOptions): Claim[] {
         attemptCount: d.attemptCount,
         url: webhookEndpoints.url,
         secret: webhookEndpoints.secret,
-        type: events.type,
-        payload: events.payload,
-        eventAt: events.createdAt,
+        eventId: d.eventId,
       })
       .from(d)
       .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, d.endpointId))
-      .innerJoin(events, eq(events.id, d.eventId))
       .where(
         and(
           lte(d.nextAttemptAt, now),
@@ -86,8 +83,11 @@ function claimDue(ctx: EnvContext, opts: WorkerOptions): Claim[] {
       .all()
       .filter((r) => !inFlight.has(`${ctx.id}/${r.id}`))
       .slice(0, BATCH)
+    const eventOf = new Map(eventsByIds(tx, [...new Set(due.map((r) => r.eventId))]).map((e) => [e.id, e]))
     const claims: Claim[] = []
     for (const r of due) {
+      const event = eventOf.get(r.eventId)
+      if (!event) continue // deleted with its deliveries (ON DELETE CASCADE); cannot happen mid-transaction
       tx.update(d)
         .set({
           status: 'sending',
@@ -106,10 +106,10 @@ function claimDue(ctx: EnvContext, opts: WorkerOptions): Claim[] {
         url: r.url,
         secret: unseal(ctx.dataKey, r.secret, secretAad(r.endpointId)),
         body: JSON.stringify({
-          type: r.type,
+          type: event.type,
           object: 'event',
-          data: r.payload,
-          timestamp: r.eventAt,
+          data: event.payload,
+          timestamp: event.createdAt,
           instance_id: ctx.id,
         }),
       })

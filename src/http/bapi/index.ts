@@ -1,15 +1,16 @@
 import { Elysia } from 'elysia'
+import { clientsBapi } from '../../domain/clients/bapi.routes'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
-import { mfaBapi } from '../../domain/mfa/bapi.routes'
 import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
+import { mfaBapi } from '../../flows/account/mfa-bapi.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -22,6 +23,7 @@ export const createBapi = () =>
     .use(eventsBapi)
     .use(jwksBapi)
     .use(sessionsBapi)
+    .use(clientsBapi)
     .use(ticketsBapi)
     .use(messagesBapi)
     .use(mfaBapi)

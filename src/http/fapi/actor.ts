@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import { type ClientActor, clientFromToken, toClientResource } from '../../domain/clients/service'
+import { type ClientActor, clientFromToken } from '../../domain/clients/service'
+import { toClientResource } from '../../flows/client/view'
 import type { EnvContext } from '../../tenancy/context'
 import { requestEnv, requestState } from '../shared/request-state'
 
@@ -19,10 +20,12 @@ export function readClientToken(request: Request): { token: string | null; nativ
   return { token: null, native: false }
 }
 
-/** Resolves the calling device's client for every FAPI route: `({ env, actor }) => …`. */
-export const withActor = new Elysia({ name: 'with-actor' }).resolve({ as: 'scoped' }, async ({ request }) => {
+/** The calling device's client and the request facts flows record. */
+export async function resolveActor(request: Request): Promise<{ actor: ClientActor }> {
   const env = requestEnv(request)
   const state = requestState(request)!
+  // Once per request: flows record the client token's rotation on this one object.
+  if (state.fapi) return { actor: state.fapi.actor }
   const { token, native } = readClientToken(request)
   const url = new URL(request.url)
   const actor: ClientActor = {
@@ -35,7 +38,12 @@ export const withActor = new Elysia({ name: 'with-actor' }).resolve({ as: 'scope
   }
   state.fapi = { actor, native }
   return { actor }
-})
+}
+
+/** Resolves the calling device's client for every FAPI route: `({ env, actor }) => …`. */
+export const withActor = new Elysia({ name: 'with-actor' }).resolve({ as: 'scoped' }, ({ request }) =>
+  resolveActor(request),
+)
 
 /** `{ response, client }`: the changed object and the device's client after the change. */
 export async function envelope<T>(env: EnvContext, actor: ClientActor, response: T | Promise<T>) {

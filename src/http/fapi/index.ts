@@ -1,12 +1,12 @@
 import { Elysia } from 'elysia'
-import { clientsFapi } from '../../domain/clients/fapi.routes'
 import { environmentFapi } from '../../domain/instance/fapi.routes'
-import { linksFapi } from '../../domain/links/fapi.routes'
-import { meFapi } from '../../domain/me/fapi.routes'
-import { mfaFapi } from '../../domain/mfa/fapi.routes'
-import { organizationsFapi } from '../../domain/organizations/fapi.routes'
-import { signInsFapi } from '../../domain/sign-ins/fapi.routes'
-import { signUpsFapi } from '../../domain/sign-ups/fapi.routes'
+import { emailAddressesFapi, meFapi, phoneNumbersFapi } from '../../flows/account/fapi.routes'
+import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
+import { clientsFapi } from '../../flows/client/fapi.routes'
+import { linksFapi } from '../../flows/links.routes'
+import { organizationsFapi } from '../../flows/organizations.routes'
+import { signInsFapi } from '../../flows/sign-in/fapi.routes'
+import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -22,6 +22,9 @@ export const createFapi = () =>
     .use(signInsFapi)
     .use(signUpsFapi)
     .use(meFapi)
+    .use(emailAddressesFapi)
+    .use(phoneNumbersFapi)
     .use(mfaFapi)
+    .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)

@@ -1,0 +1,130 @@
+import { withTx } from '../../db/tx'
+import {
+  endSession,
+  findUserSession,
+  isLive,
+  listUserSessions,
+  revokeUserSessions,
+} from '../../domain/sessions/service'
+import { assertUsernameFree, normalizeUsername } from '../../domain/users/identifiers'
+import { checkMetadata } from '../../domain/users/metadata'
+import { checkPasswordPolicy } from '../../domain/users/password-policy'
+import type { UserRow } from '../../domain/users/schema'
+import { changeUser } from '../../domain/users/service'
+import { formError, formParamMissing, notFound } from '../../lib/errors'
+import type { EnvContext } from '../../tenancy/context'
+import { deleteUser } from '../accounts'
+import { toFapiSession, toFapiUser } from '../client/view'
+import type { SignedIn } from './signed-in'
+
+/** The signed-in user's own account: profile, password, sessions, deletion. */
+
+const me = (ctx: EnvContext, userId: string) => {
+  const user = toFapiUser(ctx, userId)
+  if (!user) throw notFound('user')
+  return user
+}
+
+export const getMe = (ctx: EnvContext, { user }: SignedIn) => me(ctx, user.user.id)
+
+export interface UpdateMeInput {
+  first_name?: string | null
+  last_name?: string | null
+  username?: string | null
+  unsafe_metadata?: Record<string, unknown>
+  primary_email_address_id?: string
+  primary_phone_number_id?: string
+}
+
+export function updateMe(ctx: EnvContext, { user }: SignedIn, input: UpdateMeInput) {
+  const settings = ctx.settings()
+  const username =
+    input.username === undefined
+      ? undefined
+      : input.username === null
+        ? null
+        : normalizeUsername(input.username, settings)
+  if (username && !settings.identifiers.username.enabled)
+    throw formError('form_param_unknown', 'username', 'is not enabled', 'Usernames are not enabled.')
+  if (username === null && settings.identifiers.username.required)
+    throw formError('form_param_nil', 'username', 'cannot be removed', 'A username is required.')
+  if (input.unsafe_metadata) checkMetadata('unsafe_metadata', input.unsafe_metadata)
+  changeUser(ctx, user.user.id, (tx, { emails, phones }) => {
+    const set: Partial<UserRow> = {}
+    if (username !== undefined) {
+      if (username) assertUsernameFree(tx, username, user.user.id)
+      set.username = username
+    }
+    if (input.first_name !== undefined) set.firstName = input.first_name
+    if (input.last_name !== undefined) set.lastName = input.last_name
+    if (input.unsafe_metadata) set.unsafeMetadata = input.unsafe_metadata
+    if (input.primary_email_address_id !== undefined) {
+      if (!emails.find((e) => e.id === input.primary_email_address_id)?.verified) {
+        throw formError(
+          'form_param_value_invalid',
+          'primary_email_address_id',
+          'is invalid',
+          'Only a verified address of yours can be primary.',
+        )
+      }
+      set.primaryEmailAddressId = input.primary_email_address_id
+    }
+    if (input.primary_phone_number_id !== undefined) {
+      if (!phones.find((p) => p.id === input.primary_phone_number_id)?.verified) {
+        throw formError(
+          'form_param_value_invalid',
+          'primary_phone_number_id',
+          'is invalid',
+          'Only a verified number of yours can be primary.',
+        )
+      }
+      set.primaryPhoneNumberId = input.primary_phone_number_id
+    }
+    return set
+  })
+  return me(ctx, user.user.id)
+}
+
+export const deleteMe = (ctx: EnvContext, { user }: SignedIn) => deleteUser(ctx, user.user.id)
+
+export async function changePassword(
+  ctx: EnvContext,
+  { user, session }: SignedIn,
+  input: { current_password?: string; new_password: string; sign_out_of_other_sessions?: boolean },
+) {
+  if (user.user.passwordDigest) {
+    if (input.current_password === undefined) throw formParamMissing('current_password')
+    if (!(await ctx.passwords.verify(input.current_password, user.user.passwordDigest))) {
+      throw formError(
+        'form_password_incorrect',
+        'current_password',
+        'is incorrect',
+        'The current password is incorrect.',
+      )
+    }
+  }
+  checkPasswordPolicy(input.new_password, ctx.settings().password, 'new_password')
+  const digest = await ctx.passwords.hash(input.new_password)
+  changeUser(ctx, user.user.id, (tx, _agg, now) => {
+    if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, user.user.id, session.id)
+    return { passwordDigest: digest, passwordUpdatedAt: now }
+  })
+  return me(ctx, user.user.id)
+}
+
+export function mySessions(ctx: EnvContext, { user }: SignedIn) {
+  const now = ctx.clock.now()
+  return listUserSessions(ctx, user.user.id)
+    .filter((s) => isLive(s, now))
+    .map((s) => toFapiSession(ctx, s))
+}
+
+export function revokeMySession(ctx: EnvContext, { user }: SignedIn, id: string) {
+  const target = findUserSession(ctx, user.user.id, id)
+  if (!target) throw notFound('session')
+  if (!isLive(target, ctx.clock.now())) return toFapiSession(ctx, target)
+  return toFapiSession(
+    ctx,
+    withTx(ctx, (tx) => endSession(tx, ctx, target, 'revoked')),
+  )
+}

@@ -1,0 +1,52 @@
+import { issueLocalChallenge } from '../../domain/challenges/service'
+import { formError, formParamMissing } from '../../lib/errors'
+import { stepOf } from './shared'
+import type { Factor } from './types'
+
+const STRATEGY = 'password'
+
+/** The password: answered in place, even without an issued challenge (`cid` = `password`). */
+export const password: Factor = {
+  strategy: STRATEGY,
+  kind: 'first',
+  answer: 'password',
+  stepUp: true,
+  implicit: true,
+  options: (ctx, user) =>
+    ctx.settings().first_factors.includes(STRATEGY) && user.user.passwordDigest !== null
+      ? [{ strategy: STRATEGY, safe_identifier: null }]
+      : [],
+  decoyOptions: (ctx) =>
+    ctx.settings().first_factors.includes(STRATEGY) ? [{ strategy: STRATEGY, safe_identifier: null }] : [],
+  prepare: ({ tx, ctx, parent }) => ({
+    challenge: issueLocalChallenge(tx, ctx, {
+      parentType: parent.type,
+      parentId: parent.id,
+      clientId: parent.clientId,
+      step: stepOf('first'),
+      strategy: STRATEGY,
+    }),
+  }),
+  // argon2id takes ~100 ms: it runs here, before the transaction, on the hashing queue.
+  async precheck({ ctx, user, input }) {
+    if (input.password === undefined) throw formParamMissing('password')
+    return user?.user.passwordDigest ? ctx.passwords.verify(input.password, user.user.passwordDigest) : false
+  },
+  check: (_tx, { prechecked }) => prechecked === true,
+  wrongAnswer: ({ ctx, purpose }) =>
+    purpose === 'step_up'
+      ? formError('form_password_incorrect', 'password', 'is incorrect', 'The password is incorrect.')
+      : ctx.settings().enumeration_protection
+        ? formError(
+            'form_password_or_identifier_incorrect',
+            'password',
+            'is incorrect',
+            'The identifier or password is incorrect.',
+          )
+        : formError(
+            'form_password_incorrect',
+            'password',
+            'is incorrect',
+            'Password is incorrect. Try again, or use another method.',
+          ),
+}

@@ -1,0 +1,396 @@
+import { withTx } from '../../db/tx'
+import type { ChallengeRow } from '../../domain/challenges/schema'
+import { answerWithCode, requireChallenge, toChallengeResource } from '../../domain/challenges/service'
+import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
+import type { SignUpRow } from '../../domain/sign-ups/schema'
+import { findSignUp, insertSignUp, requireClientSignUp, updateSignUp } from '../../domain/sign-ups/store'
+import {
+  assertIdentifiersFree,
+  normalizeEmail,
+  normalizePhone,
+  normalizeUsername,
+} from '../../domain/users/identifiers'
+import { checkMetadata } from '../../domain/users/metadata'
+import { checkPasswordPolicy } from '../../domain/users/password-policy'
+import { insertUser, loadUser } from '../../domain/users/service'
+import { AppError, formError, formParamMissing } from '../../lib/errors'
+import type { EnvContext } from '../../tenancy/context'
+import type { EnvTx } from '../../tenancy/open'
+import { clientStateInvalid } from '../errors'
+import {
+  defaultVerification,
+  factorEnabled,
+  type IdentifierVerifier,
+  type PrepareInput,
+  passwordFactor,
+  ticketFactor,
+  VERIFIERS,
+} from '../factors'
+import { notACode } from '../factors/shared'
+import { establishSession } from '../session-door'
+import { consumeTicket, inspectTicket, invitationTicketById, type Ticket } from '../tickets'
+import { progress, toSignUpResource } from './view'
+
+/**
+ * The sign-up state machine: fields are collected and identifiers verified (by the registry's
+ * verifiers) until nothing is missing; then the user and its first session are created in the
+ * same transaction, through the session door.
+ */
+
+export interface SignUpInput {
+  email_address?: string
+  phone_number?: string
+  username?: string
+  password?: string
+  first_name?: string
+  last_name?: string
+  unsafe_metadata?: Record<string, unknown>
+  ticket?: string
+  strategy?: string
+  redirect_url?: string
+}
+
+const disabled = (param: string) =>
+  formError(
+    'form_param_unknown',
+    param,
+    'is not enabled',
+    `${param} is not collected at sign-up on this instance.`,
+  )
+
+/** Validates and normalizes the fields of a create or update; hashing happens here, outside any transaction. */
+async function prepareFields(ctx: EnvContext, input: SignUpInput) {
+  const s = ctx.settings()
+  const out: Partial<SignUpRow> = {}
+  if (input.email_address !== undefined) {
+    if (!s.identifiers.email_address.enabled) throw disabled('email_address')
+    out.emailAddress = normalizeEmail(input.email_address)
+    out.emailVerified = false
+    out.emailChallengeId = null
+  }
+  if (input.phone_number !== undefined) {
+    if (!s.identifiers.phone_number.enabled) throw disabled('phone_number')
+    out.phoneNumber = normalizePhone(input.phone_number)
+    out.phoneVerified = false
+    out.phoneChallengeId = null
+  }
+  if (input.username !== undefined) {
+    if (!s.identifiers.username.enabled) throw disabled('username')
+    out.username = normalizeUsername(input.username, s)
+  }
+  if (input.first_name !== undefined) {
+    if (s.names.first_name === 'off') throw disabled('first_name')
+    out.firstName = input.first_name.trim() || null
+  }
+  if (input.last_name !== undefined) {
+    if (s.names.last_name === 'off') throw disabled('last_name')
+    out.lastName = input.last_name.trim() || null
+  }
+  if (input.unsafe_metadata !== undefined)
+    out.unsafeMetadata = checkMetadata('unsafe_metadata', input.unsafe_metadata)
+  if (input.password !== undefined) {
+    if (!factorEnabled(s, passwordFactor)) throw disabled('password')
+    checkPasswordPolicy(input.password, s.password)
+    out.passwordDigest = await ctx.passwords.hash(input.password)
+  }
+  return out
+}
+
+/**
+ * Completes the sign-up once nothing is missing or unverified: the user and its first session
+ * are created in the same transaction. `actor` is the requesting device (null when a magic link
+ * opened elsewhere completes it).
+ */
+function completeIfReady(
+  tx: EnvTx,
+  ctx: EnvContext,
+  actor: ClientActor | null,
+  r: SignUpRow,
+  ticket: Ticket | null,
+): SignUpRow {
+  if (r.status !== 'missing_requirements') return r
+  const p = progress(ctx, r)
+  if (p.missing.length || p.unverified.length) return r
+  const created = insertUser(tx, ctx, {
+    emails: r.emailAddress
+      ? [
+          {
+            address: r.emailAddress,
+            strategy: r.emailVerificationStrategy ?? defaultVerification('email_address'),
+          },
+        ]
+      : [],
+    phones: r.phoneNumber ? [{ number: r.phoneNumber, strategy: defaultVerification('phone_number') }] : [],
+    username: r.username,
+    externalId: null,
+    firstName: r.firstName,
+    lastName: r.lastName,
+    passwordDigest: r.passwordDigest,
+    publicMetadata: r.publicMetadata,
+    privateMetadata: {},
+    unsafeMetadata: r.unsafeMetadata,
+  })
+  if (ticket) consumeTicket(tx, ctx, ticket, created.id)
+  const session = establishSession(tx, ctx, r.clientId, loadUser(tx, created.id)!, {
+    factorsVerified: { first: true, second: false },
+    strategy: r.emailVerificationStrategy ?? 'sign_up',
+    actor,
+  })
+  return updateSignUp(tx, ctx, r, {
+    status: 'complete',
+    createdUserId: created.id,
+    createdSessionId: session.id,
+    passwordDigest: null,
+  })
+}
+
+function assertModeAllows(ctx: EnvContext, ticket: Ticket | null) {
+  const mode = ctx.settings().sign_up.mode
+  if (mode === 'public' || ticket) return
+  if (mode === 'restricted') {
+    throw new AppError(403, [
+      {
+        code: 'sign_up_mode_restricted',
+        message: 'sign-ups are restricted',
+        long_message: 'Sign-ups need an invitation on this instance.',
+      },
+    ])
+  }
+  throw new AppError(403, [
+    {
+      code: 'sign_up_restricted_waitlist',
+      message: 'waitlist only',
+      long_message: 'Sign-ups are open to the waitlist only.',
+    },
+  ])
+}
+
+type InvitationTicket = Extract<Ticket, { kind: 'invitation' | 'organization_invitation' }>
+
+/** Instance and organization invitations sign up; sign-in tokens do not. */
+function invitationTicket(ctx: EnvContext, raw: string | undefined): InvitationTicket | null {
+  if (!raw) return null
+  const ticket = inspectTicket(ctx, raw)
+  if (ticket.kind === 'sign_in_token') {
+    throw formError(
+      'ticket_invalid_code',
+      'ticket',
+      'is not an invitation',
+      'Sign up with an invitation ticket; sign-in tokens sign in.',
+    )
+  }
+  return ticket
+}
+
+const ticketOf = (ctx: EnvContext, r: SignUpRow): Ticket | null =>
+  r.invitationId ? invitationTicketById(ctx, r.invitationId) : null
+
+export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: SignUpInput) {
+  const ticket = invitationTicket(ctx, input.ticket)
+  assertModeAllows(ctx, ticket)
+  const fields = await prepareFields(ctx, input)
+  if (ticket) {
+    // The invitation proves the invited address.
+    if (fields.emailAddress && fields.emailAddress !== ticket.row.emailAddress) {
+      throw formError(
+        'form_param_value_invalid',
+        'email_address',
+        'does not match',
+        'The email address must be the invited one.',
+      )
+    }
+    fields.emailAddress = ticket.row.emailAddress
+    fields.emailVerified = true
+    fields.emailVerificationStrategy = ticketFactor.strategy
+  }
+  const row = withTx(ctx, (tx) => {
+    const client = ensureClient(tx, ctx, actor)
+    assertIdentifiersFree(tx, fields)
+    const r = insertSignUp(tx, ctx, {
+      clientId: client.id,
+      publicMetadata: ticket?.kind === 'invitation' ? ticket.row.publicMetadata : {},
+      invitationId: ticket?.row.id ?? null,
+      ...fields,
+    })
+    updateClient(tx, ctx, actor, { signUpId: r.id })
+    return completeIfReady(tx, ctx, actor, r, ticket)
+  })
+  return toSignUpResource(ctx, row)
+}
+
+function requireOpenSignUp(ctx: EnvContext, actor: ClientActor, id: string): SignUpRow {
+  const row = requireClientSignUp(ctx, actor.client?.id, id)
+  if (row.status === 'complete') throw clientStateInvalid('This sign-up is already complete.')
+  if (row.status === 'abandoned' || ctx.clock.now() >= row.abandonAt)
+    throw clientStateInvalid('This sign-up has expired. Start a new one.')
+  return row
+}
+
+export async function updateSignUpFields(
+  ctx: EnvContext,
+  actor: ClientActor,
+  id: string,
+  input: SignUpInput,
+) {
+  const current = requireOpenSignUp(ctx, actor, id)
+  if (input.ticket)
+    throw formError(
+      'form_param_unknown',
+      'ticket',
+      'cannot change',
+      'A ticket is given when the sign-up is created.',
+    )
+  const fields = await prepareFields(ctx, input)
+  if (current.invitationId !== null && fields.emailAddress && fields.emailAddress !== current.emailAddress) {
+    throw formError(
+      'form_param_value_invalid',
+      'email_address',
+      'cannot change',
+      'The invited email address cannot change.',
+    )
+  }
+  if (fields.emailAddress === current.emailAddress) {
+    delete fields.emailAddress
+    delete fields.emailVerified
+    delete fields.emailChallengeId
+  }
+  const ticket = ticketOf(ctx, current)
+  const row = withTx(ctx, (tx) => {
+    assertIdentifiersFree(tx, fields)
+    return completeIfReady(tx, ctx, actor, updateSignUp(tx, ctx, current, fields), ticket)
+  })
+  return toSignUpResource(ctx, row)
+}
+
+export const getSignUp = (ctx: EnvContext, actor: ClientActor, id: string) =>
+  toSignUpResource(ctx, requireClientSignUp(ctx, actor.client?.id, id))
+
+/** Where one kind of identifier lives on the sign-up row. */
+const FIELDS = {
+  email_address: {
+    value: (r: SignUpRow) => r.emailAddress,
+    verified: (r: SignUpRow) => r.emailVerified,
+    challengeId: (r: SignUpRow) => r.emailChallengeId,
+    setChallenge: (id: string) => ({ emailChallengeId: id }),
+    verify: (strategy: string) => ({ emailVerified: true, emailVerificationStrategy: strategy }),
+    label: 'email address',
+  },
+  phone_number: {
+    value: (r: SignUpRow) => r.phoneNumber,
+    verified: (r: SignUpRow) => r.phoneVerified,
+    challengeId: (r: SignUpRow) => r.phoneChallengeId,
+    setChallenge: (id: string) => ({ phoneChallengeId: id }),
+    verify: (_strategy: string) => ({ phoneVerified: true }),
+    label: 'phone number',
+  },
+} as const
+
+export function issueSignUpChallenge(
+  ctx: EnvContext,
+  actor: ClientActor,
+  id: string,
+  input: PrepareInput & { strategy: string },
+) {
+  const r = requireOpenSignUp(ctx, actor, id)
+  const verifier = VERIFIERS.find((v) => v.strategy === input.strategy)
+  if (!verifier)
+    throw formError(
+      'verification_strategy_invalid',
+      'strategy',
+      'is invalid',
+      `${input.strategy} does not verify a sign-up.`,
+    )
+  const field = FIELDS[verifier.verifies]
+  const value = field.value(r)
+  if (!value) throw formParamMissing(verifier.verifies)
+  if (field.verified(r))
+    throw new AppError(400, [
+      {
+        code: 'verification_already_verified',
+        message: 'already verified',
+        long_message: `The ${field.label} is already verified.`,
+      },
+    ])
+  if (!verifier.enabled(ctx.settings(), 'sign_up'))
+    throw formError(
+      'verification_strategy_invalid',
+      'strategy',
+      'is not enabled',
+      `${input.strategy} is not enabled on this instance.`,
+    )
+  verifier.validatePrepare?.(ctx, actor, input)
+  const challenge = withTx(ctx, (tx, after) => {
+    const c = verifier.prepareVerification({
+      tx,
+      ctx,
+      after,
+      actor,
+      parent: { type: 'sign_up', id: r.id, clientId: r.clientId },
+      target: { id: null, value },
+      purpose: 'sign_up',
+      redirectUrl: input.redirect_url,
+    })
+    updateSignUp(tx, ctx, r, field.setChallenge(c.id))
+    return c
+  })
+  return toChallengeResource(challenge, ctx.clock.now())
+}
+
+export function getSignUpChallenge(ctx: EnvContext, actor: ClientActor, id: string, cid: string) {
+  const r = requireClientSignUp(ctx, actor.client?.id, id)
+  return toChallengeResource(requireChallenge(ctx, 'sign_up', r.id, cid), ctx.clock.now())
+}
+
+const verifierOf = (c: ChallengeRow): IdentifierVerifier => VERIFIERS.find((v) => v.strategy === c.strategy)!
+
+export function answerSignUpChallenge(
+  ctx: EnvContext,
+  actor: ClientActor,
+  id: string,
+  cid: string,
+  input: { code?: string },
+) {
+  const own = requireClientSignUp(ctx, actor.client?.id, id)
+  const c = requireChallenge(ctx, 'sign_up', own.id, cid)
+  const verifier = verifierOf(c)
+  if (verifier.answer === 'link') {
+    if (input.code !== undefined) throw notACode()
+    if (c.status === 'verified') return toSignUpResource(ctx, own)
+    throw clientStateInvalid('The link in the email has not been opened yet.', 'not opened yet')
+  }
+  const r = requireOpenSignUp(ctx, actor, id)
+  // Only the current challenge of the identifier as it is now: after a PATCH changed the
+  // address, a code sent to the old one proves nothing about the new one.
+  const field = FIELDS[verifier.verifies]
+  if (c.id !== field.challengeId(r) || c.target !== field.value(r))
+    throw new AppError(400, [
+      {
+        code: 'verification_stale',
+        message: 'stale',
+        long_message: 'This challenge is for an identifier the sign-up no longer has. Ask for a new one.',
+      },
+    ])
+  if (input.code === undefined) throw formParamMissing('code')
+  const ticket = ticketOf(ctx, r)
+  const row = answerWithCode(ctx, c, input.code, (tx) =>
+    completeIfReady(tx, ctx, actor, updateSignUp(tx, ctx, r, field.verify(c.strategy)), ticket),
+  )
+  return toSignUpResource(ctx, row)
+}
+
+/**
+ * A magic link of this sign-up was opened (src/flows/links.ts): the address is verified and the
+ * sign-up completes if nothing else is missing; `here` is the opening device when it is the
+ * sign-up's own client.
+ */
+export function completeSignUpByLink(
+  tx: EnvTx,
+  ctx: EnvContext,
+  here: ClientActor | null,
+  challenge: ChallengeRow,
+): string | null {
+  const r = findSignUp(tx, challenge.parentId)
+  if (r?.status !== 'missing_requirements' || r.emailChallengeId !== challenge.id) return null
+  const verified = updateSignUp(tx, ctx, r, FIELDS.email_address.verify(challenge.strategy))
+  return completeIfReady(tx, ctx, here, verified, ticketOf(ctx, r)).createdSessionId
+}
