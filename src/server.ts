@@ -1,15 +1,10 @@
-import type { AnyElysia } from 'elysia'
 import { sha256Hex } from './crypto/secrets'
-import { createBapi } from './http/bapi'
-import { errorResponse, limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
-import { openApiDocument } from './http/docs/openapi'
-import { referencePage } from './http/docs/page'
-import { createFapi } from './http/fapi'
-import { checkOrigin, finishFapiResponse, preflight } from './http/fapi/edge'
+import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
-import { createRateLimiter, FAPI_RATE_RULES } from './http/shared/rate-limit'
-import { type RequestState, type Surface, setRequestState } from './http/shared/request-state'
-import { createWellKnown } from './http/wellknown'
+import { clerkErrorResponse } from './http/shared/presenter'
+import { createRateLimiter } from './http/shared/rate-limit'
+import { type RequestState, setRequestState } from './http/shared/request-state'
+import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
 import type { AccessLog, Logger } from './log'
 import { verifySecretKey } from './tenancy/env-store'
@@ -25,6 +20,8 @@ export interface ServerDeps {
   maxBodyBytes: number
   /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
   rateLimits?: boolean
+  /** The dispatch table, in order; defaultSurfaces() when unset. */
+  surfaces?: readonly Surface[]
 }
 
 export interface Server {
@@ -37,23 +34,17 @@ export interface Server {
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9_-]{20,100}$/
 
 /**
- * The dispatcher: picks the surface and the environment for each request, then hands it to
- * that surface's Elysia app. No port is opened here; main.ts and the tests call handle().
+ * The dispatcher: picks the surface from the table (src/http/surfaces.ts) and binds the
+ * environment for each request, runs the surface's edge (method override, origin policy, rate
+ * limits, body policy), hands the request to the surface's app and presents errors in the
+ * surface's format. No port is opened here; main.ts and the tests call handle().
  */
 export function createServer(deps: ServerDeps): Server {
-  const apps = { bapi: createBapi(), fapi: createFapi(), wellknown: createWellKnown() }
-  const docs = createDocs(apps)
-  const limiter = createRateLimiter(FAPI_RATE_RULES)
+  const table = deps.surfaces ?? defaultSurfaces()
+  const limiters = new Map<Surface, ReturnType<typeof createRateLimiter>>()
+  for (const s of table) if (s.edge.rateLimits?.length) limiters.set(s, createRateLimiter(s.edge.rateLimits))
   let inFlight = 0
   let idleWaiters: Array<() => void> = []
-
-  function leaseByHost(url: URL, state: RequestState): boolean {
-    const envId = deps.registry.envForHost(url.hostname)
-    const lease = envId ? deps.pool.lease(envId) : null
-    if (!lease) return false
-    state.lease = lease
-    return true
-  }
 
   /** BAPI: the key's hash finds the env in the index; the env's own file must agree. */
   function leaseBySecretKey(authorization: string | null, state: RequestState) {
@@ -67,42 +58,42 @@ export function createServer(deps: ServerDeps): Server {
     if (!verifySecretKey(lease.ctx, secret, hash)) throw authenticationInvalid()
   }
 
-  async function route(request: Request, url: URL, state: RequestState): Promise<Response> {
-    const path = url.pathname
-    const doc = docs.get(path)
-    if (doc && request.method === 'GET') {
-      state.surface = 'docs'
-      return doc()
+  function bindEnv(surface: Surface, request: Request, url: URL, state: RequestState) {
+    if (surface.env === 'secret-key') return leaseBySecretKey(request.headers.get('authorization'), state)
+    if (surface.env === 'host') {
+      const envId = deps.registry.envForHost(url.hostname)
+      const lease = envId ? deps.pool.lease(envId) : null
+      if (!lease) throw (surface.unknownEnv ?? environmentNotFound)()
+      state.lease = lease
     }
-    let surface: Surface
-    if (path.startsWith('/.well-known/')) {
-      surface = 'wellknown'
-      if (!leaseByHost(url, state)) throw environmentNotFound()
-    } else if (path === '/v1' || path.startsWith('/v1/')) {
-      const authorization = request.headers.get('authorization')
-      if (authorization?.startsWith('Bearer sk_')) {
-        surface = 'bapi'
-        leaseBySecretKey(authorization, state)
-      } else if (leaseByHost(url, state)) {
-        surface = 'fapi'
-        state.surface = 'fapi'
-        request = rewriteMethod(request, url, state)
-        state.request = request
-        const ctx = state.lease!.ctx
-        if (request.method === 'OPTIONS') return preflight(ctx, request, state)
-        checkOrigin(ctx, request, state)
-        if (deps.rateLimits !== false) limiter.check(ctx.id, request.method, url.pathname, state.ip)
-      } else {
-        // Not a frontend host, so this can only be a Backend API call without its key.
-        throw authenticationInvalid()
-      }
-    } else {
-      throw routeNotFound()
+  }
+
+  /** Binds the env, runs the surface's edge and its app. Throws what its presenter shows. */
+  async function serve(surface: Surface, request: Request, url: URL, state: RequestState) {
+    bindEnv(surface, request, url, state)
+    state.surface = surface.name
+    const { edge } = surface
+    if (edge.methodOverride) request = rewriteMethod(request, url, state)
+    state.request = request
+    const cors = CORS[edge.cors]
+    if (request.method === 'OPTIONS') {
+      const answer = cors.preflight(request, state)
+      if (answer) return answer
     }
-    state.surface = surface
-    request = await limitBody(request, deps.maxBodyBytes, state)
-    if (surface === 'fapi') state.request = request
-    return apps[surface].handle(request)
+    cors.check(request, state)
+    if (deps.rateLimits !== false) {
+      limiters.get(surface)?.check(state.lease?.ctx.id ?? '-', request.method, url.pathname, state.ip)
+    }
+    request = await limitBody(request, edge.body, deps.maxBodyBytes, state)
+    state.request = request
+    return surface.app.handle(request)
+  }
+
+  /** CORS headers and the surface's own finishing touches, on errors too, once bound. */
+  async function finish(surface: Surface, state: RequestState, received: Request, response: Response) {
+    const request = state.request ?? received
+    CORS[surface.edge.cors].decorate(request, state, response)
+    await surface.edge.finish?.(request, state, response)
   }
 
   return {
@@ -119,19 +110,19 @@ export function createServer(deps: ServerDeps): Server {
         frontendUrl: `${request.headers.get('x-forwarded-proto') === 'https' ? 'https' : url.protocol.slice(0, -1)}://${url.host}`,
       }
       setRequestState(request, state)
+      const surface = pickSurface(table, url.pathname, request.method, request.headers.get('authorization'))
+      const present = surface?.present ?? clerkErrorResponse
       let response: Response
       try {
         try {
-          response = await route(request, url, state)
+          if (!surface) throw routeNotFound()
+          response = await serve(surface, request, url, state)
         } catch (err) {
-          response = errorResponse(err, state)
+          response = present(err, state)
         }
-        // FAPI answers, errors included, carry CORS headers and any new client token.
-        if (state.surface === 'fapi' && state.lease) {
-          await finishFapiResponse(state.lease.ctx, state.request ?? request, state, response)
-        }
+        if (surface && state.surface) await finish(surface, state, request, response)
       } catch (err) {
-        response = errorResponse(err, state)
+        response = present(err, state)
       } finally {
         state.lease?.release()
         if (--inFlight === 0) {
@@ -158,46 +149,4 @@ export function createServer(deps: ServerDeps): Server {
       return inFlight
     },
   }
-}
-
-/** /openapi/bapi.json, /openapi/fapi.json and the /docs page, answered on every host. */
-function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>) {
-  const once = <T>(make: () => T) => {
-    let v: T | undefined
-    return () => (v ??= make())
-  }
-  const bapi = once(() =>
-    JSON.stringify(
-      openApiDocument([apps.bapi], {
-        title: 'authn Backend API',
-        description:
-          'Server-to-server API of one environment, authenticated with its secret key (Authorization: Bearer sk_…).',
-        security: 'secretKey',
-      }),
-    ),
-  )
-  const fapi = once(() =>
-    JSON.stringify(
-      openApiDocument([apps.fapi, apps.wellknown], {
-        title: 'authn Frontend API',
-        description:
-          "Everything served on an environment's frontend host: the browser API, /.well-known, OAuth, SCIM and SSO endpoints.",
-      }),
-    ),
-  )
-  const page = once(() =>
-    referencePage([
-      { doc: JSON.parse(bapi()), anchor: 'bapi', url: '/openapi/bapi.json' },
-      { doc: JSON.parse(fapi()), anchor: 'fapi', url: '/openapi/fapi.json' },
-    ]),
-  )
-  const json = (body: string) =>
-    new Response(body, {
-      headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' },
-    })
-  return new Map<string, () => Response>([
-    ['/openapi/bapi.json', () => json(bapi())],
-    ['/openapi/fapi.json', () => json(fapi())],
-    ['/docs', () => new Response(page(), { headers: { 'content-type': 'text/html; charset=utf-8' } })],
-  ])
 }

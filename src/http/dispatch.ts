@@ -1,6 +1,4 @@
-import { AppError, internalError } from '../lib/errors'
-import { bodyTooLarge, malformedRequest } from './shared/errors'
-import { envelope } from './shared/presenter'
+import { bodyTooLarge, malformedRequest, unsupportedContentType } from './shared/errors'
 import { type RequestState, setRequestState } from './shared/request-state'
 
 const TRACE_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -11,12 +9,18 @@ export function traceIdFor(request: Request): string {
   return inbound && TRACE_ID.test(inbound) ? inbound : crypto.randomUUID().replaceAll('-', '')
 }
 
-export function errorResponse(err: unknown, state: RequestState): Response {
-  if (err instanceof AppError) {
-    return Response.json(envelope(err.items, state.traceId), { status: err.status, headers: err.headers })
-  }
-  state.log.error({ err, trace_id: state.traceId }, 'unhandled error')
-  return Response.json(envelope([internalError()], state.traceId), { status: 500 })
+/** How a surface takes request bodies, before its app sees them. */
+export interface BodyPolicy {
+  /** Bigger bodies are a 413 before any parser runs; defaults to the server's maxBodyBytes. */
+  maxBytes?: number
+  /**
+   * 'must-parse': a JSON body that does not parse is a 400 here, also on routes whose body is
+   * optional. 'unchecked': the bytes go on as they came, for routes that read the raw body
+   * (`parse: 'none'`: OAuth token requests, SAML responses, webhook signatures).
+   */
+  json: 'must-parse' | 'unchecked'
+  /** Media types a body may have (415 otherwise); unset: any, the app's parser decides. */
+  accept?: readonly string[]
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -42,16 +46,30 @@ async function assertJsonParses(request: Request, state: RequestState): Promise<
   return copy
 }
 
+const mediaType = (request: Request) =>
+  request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
+
 /**
- * Caps the body before any parser sees it. A declared length over the cap is refused
- * unread; a body without one is read up to the cap and handed on as a buffer.
+ * Applies a surface's body policy before any parser sees the body: the media type must be one
+ * it accepts, and the size is capped. A declared length over the cap is refused unread; a body
+ * without one is read up to the cap and handed on as a buffer.
  */
-export async function limitBody(request: Request, max: number, state: RequestState): Promise<Request> {
+export async function limitBody(
+  request: Request,
+  policy: BodyPolicy,
+  defaultMax: number,
+  state: RequestState,
+): Promise<Request> {
   if (!BODY_METHODS.has(request.method) || !request.body) return request
+  const max = policy.maxBytes ?? defaultMax
   const declared = request.headers.get('content-length')
+  if (policy.accept && declared !== '0' && !policy.accept.includes(mediaType(request))) {
+    throw unsupportedContentType(policy.accept)
+  }
+  const checkJson = policy.json === 'must-parse'
   if (declared !== null) {
     if (Number(declared) > max) throw bodyTooLarge(max)
-    return isJson(request) && Number(declared) > 0 ? assertJsonParses(request, state) : request
+    return checkJson && isJson(request) && Number(declared) > 0 ? assertJsonParses(request, state) : request
   }
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -72,7 +90,7 @@ export async function limitBody(request: Request, max: number, state: RequestSta
     body: Buffer.concat(chunks),
   })
   setRequestState(copy, state)
-  return isJson(copy) ? assertJsonParses(copy, state) : copy
+  return checkJson && isJson(copy) ? assertJsonParses(copy, state) : copy
 }
 
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])

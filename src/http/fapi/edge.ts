@@ -3,6 +3,7 @@ import { isAllowedOrigin } from '../../domain/redirects/service'
 import { AppError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { isLocalHost } from '../../tenancy/pool'
+import type { CorsEdge } from '../cors'
 import type { RequestState } from '../shared/request-state'
 import { CLIENT_COOKIE } from './actor'
 
@@ -28,7 +29,7 @@ export function checkOrigin(ctx: EnvContext, request: Request, state: RequestSta
 
 /**
  * Preflight answer: the methods and headers an allowed origin may use. The origin, credentials
- * and Vary headers are added by finishFapiResponse, as on every FAPI answer.
+ * and Vary headers are added by fapiCorsHeaders, as on every FAPI answer.
  */
 export function preflight(ctx: EnvContext, request: Request, state: RequestState): Response {
   const origin = request.headers.get('origin')
@@ -44,17 +45,8 @@ export function preflight(ctx: EnvContext, request: Request, state: RequestState
   return new Response(null, { status: 204, headers })
 }
 
-/**
- * After a FAPI route: CORS headers for an allowed origin (error responses included), and the
- * client token when the route made or rotated the client: a cookie for browsers, the
- * Authorization response header for native apps.
- */
-export async function finishFapiResponse(
-  ctx: EnvContext,
-  request: Request,
-  state: RequestState,
-  response: Response,
-) {
+/** CORS headers for an allowed origin, on every FAPI answer (error responses included). */
+export function fapiCorsHeaders(ctx: EnvContext, request: Request, state: RequestState, response: Response) {
   const origin = request.headers.get('origin')
   // The answer depends on the Origin whether or not it is allowed.
   if (origin) response.headers.append('vary', 'Origin')
@@ -63,8 +55,31 @@ export async function finishFapiResponse(
     response.headers.set('access-control-allow-credentials', 'true')
     response.headers.set('access-control-expose-headers', 'authorization, x-trace-id, retry-after')
   }
+}
+
+/**
+ * The FAPI origin policy ('fapi-origins'): the env's allowed origins (its own frontend and the
+ * origins configured for it) may call with credentials; mutations from any other origin are
+ * refused with 403 origin_invalid.
+ */
+export const fapiOrigins: CorsEdge = {
+  preflight: (request, state) => (state.lease ? preflight(state.lease.ctx, request, state) : null),
+  check(request, state) {
+    if (state.lease) checkOrigin(state.lease.ctx, request, state)
+  },
+  decorate(request, state, response) {
+    if (state.lease) fapiCorsHeaders(state.lease.ctx, request, state, response)
+  },
+}
+
+/**
+ * After a FAPI route, errors included: the client token when the route made or rotated the
+ * client; a cookie for browsers, the Authorization response header for native apps.
+ */
+export async function sendClientToken(_request: Request, state: RequestState, response: Response) {
+  const ctx = state.lease?.ctx
   const actor = state.fapi?.actor
-  if (!actor?.rotatedSecret || !actor.client) return
+  if (!ctx || !actor?.rotatedSecret || !actor.client) return
   const token = await clientToken(ctx, actor.client.id, actor.rotatedSecret)
   if (state.fapi?.native) {
     response.headers.set('authorization', token)

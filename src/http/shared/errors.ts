@@ -33,11 +33,13 @@ export const bodyTooLarge = (limit: number) =>
     },
   ])
 
-export const unsupportedContentType = () =>
+export const unsupportedContentType = (
+  accepted: readonly string[] = ['application/json', 'application/x-www-form-urlencoded'],
+) =>
   new AppError(415, [
     {
       code: 'unsupported_content_type',
       message: 'unsupported content type',
-      long_message: 'Send application/json or application/x-www-form-urlencoded.',
+      long_message: `Send ${accepted.length > 1 ? `${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}` : accepted[0]}.`,
     },
   ])

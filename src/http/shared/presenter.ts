@@ -1,8 +1,9 @@
 import { ValueErrorType } from '@sinclair/typebox/errors'
 import { Elysia, ValidationError } from 'elysia'
 import { AppError, type ErrorItem, internalError } from '../../lib/errors'
+import { silentLogger } from '../../log'
 import { malformedRequest, routeNotFound } from './errors'
-import { requestState } from './request-state'
+import { type RequestState, requestState } from './request-state'
 
 export const envelope = (items: ErrorItem[], traceId: string) => ({ errors: items, trace_id: traceId })
 
@@ -55,34 +56,84 @@ export function validationItems(error: ValidationError): ErrorItem[] {
     : [{ code: 'form_param_format_invalid', message: 'is invalid', long_message: 'The request is invalid.' }]
 }
 
+/** What a presenter may read of the request's state: enough to log and to name the trace. */
+export type PresentState = Pick<RequestState, 'traceId' | 'log'> &
+  Partial<Pick<RequestState, 'request' | 'frontendUrl'>>
+
+/**
+ * A surface's error presenter: one AppError (or anything thrown) in, that surface's wire format
+ * out. The dispatcher calls it for errors raised around the surface's app (no env, 413, broken
+ * JSON, origin refused); `elysiaPresenter` calls the same function for errors inside the app.
+ */
+export type Presenter = (error: unknown, state: PresentState) => Response
+
+/**
+ * Elysia's own failures as the AppError each stands for, so every presenter maps one type:
+ * request validation → 422 form errors, PARSE → 400 malformed_request, NOT_FOUND → 404
+ * route_not_found. A response that failed its schema is our bug, so it is returned unchanged
+ * and, like anything else unknown, becomes a 500.
+ */
+export function fromElysia(error: unknown, code: unknown): unknown {
+  if (error instanceof AppError) return error
+  if (error instanceof ValidationError) {
+    return error.type === 'response' ? error : new AppError(422, validationItems(error))
+  }
+  if (code === 'PARSE') return malformedRequest()
+  if (code === 'NOT_FOUND') return routeNotFound()
+  return error
+}
+
+/** Logs an error no presenter may show: the wire only ever says "internal" and the trace id. */
+export function reportUnexpected(error: unknown, state: PresentState) {
+  if (error instanceof ValidationError && error.type === 'response') {
+    state.log.error({ err: error.message, trace_id: state.traceId }, 'response failed its schema')
+  } else {
+    state.log.error({ err: error, trace_id: state.traceId }, 'unhandled error')
+  }
+}
+
+/** The presenter state of a request the dispatcher did not see (an app driven directly). */
+const detached = (request: Request): PresentState => ({ traceId: '', log: silentLogger, request })
+
+/**
+ * A surface app's onError, registered first on the app, presenting through `present`: the same
+ * function the dispatcher uses for that surface, so edge and route errors look alike.
+ */
+export const elysiaPresenter = (present: Presenter) =>
+  new Elysia().onError({ as: 'global' }, ({ error, code, request }) =>
+    present(fromElysia(error, code), requestState(request) ?? detached(request)),
+  )
+
+/** The `{ errors, trace_id }` envelope as a Response: BAPI, FAPI, /.well-known and docs. */
+export const clerkErrorResponse: Presenter = (error, state) => {
+  if (error instanceof AppError) {
+    return Response.json(envelope(error.items, state.traceId), {
+      status: error.status,
+      headers: error.headers,
+    })
+  }
+  reportUnexpected(error, state)
+  return Response.json(envelope([internalError()], state.traceId), { status: 500 })
+}
+
 /**
  * The `{ errors, trace_id }` presenter of BAPI and FAPI. Registered first on each surface app,
- * so it handles every error of the routes that follow, parse and not-found included.
+ * so it handles every error of the routes that follow, parse and not-found included. It returns
+ * the envelope as a value (Elysia serializes it) rather than through clerkErrorResponse, which
+ * keeps these answers byte-for-byte what they were.
  */
 export const clerkPresenter = () =>
   new Elysia().onError({ as: 'global' }, ({ error, code, request, set }) => {
-    const state = requestState(request)
-    const traceId = state?.traceId ?? ''
-    const reply = (err: AppError) => {
+    const state = requestState(request) ?? detached(request)
+    const err = fromElysia(error, code)
+    if (err instanceof AppError) {
       set.status = err.status
       if (err.headers) for (const [k, v] of Object.entries(err.headers)) set.headers[k] = v
-      return envelope(err.items, traceId)
+      return envelope(err.items, state.traceId)
     }
-    if (error instanceof AppError) return reply(error)
-    if (error instanceof ValidationError) {
-      if (error.type === 'response') {
-        state?.log.error({ err: error.message }, 'response failed its schema')
-        set.status = 500
-        return envelope([internalError()], traceId)
-      }
-      set.status = 422
-      return envelope(validationItems(error), traceId)
-    }
-    if (code === 'PARSE') return reply(malformedRequest())
-    if (code === 'NOT_FOUND') return reply(routeNotFound())
-    state?.log.error({ err: error }, 'unhandled error')
+    reportUnexpected(err, state)
     set.status = 500
-    return envelope([internalError()], traceId)
+    return envelope([internalError()], state.traceId)
   })
 
 /*

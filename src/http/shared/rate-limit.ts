@@ -12,7 +12,7 @@ export interface RateRule {
  * Fixed-window counters per (env, bucket, IP), in memory: one process owns its envs, so the
  * counts are complete. Old windows are swept as they are replaced.
  */
-export function createRateLimiter(rules: RateRule[], now: () => number = Date.now) {
+export function createRateLimiter(rules: readonly RateRule[], now: () => number = Date.now) {
   const windows = new Map<string, { start: number; count: number }>()
   let sweptAt = 0
   return {

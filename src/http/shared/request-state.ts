@@ -3,7 +3,11 @@ import type { Logger } from '../../log'
 import type { EnvContext } from '../../tenancy/context'
 import type { Lease } from '../../tenancy/pool'
 
-export type Surface = 'bapi' | 'fapi' | 'wellknown' | 'docs'
+/**
+ * The surface a request was dispatched to (the access log's `surface` field). oauth, scim and
+ * browser (SAML ACS, OAuth/SSO callbacks, hosted pages) are entries the table has room for.
+ */
+export type SurfaceName = 'bapi' | 'fapi' | 'wellknown' | 'docs' | 'oauth' | 'scim' | 'browser'
 
 /**
  * Per-request facts that must outlive Elysia's context: parse and not-found errors fire
@@ -15,14 +19,15 @@ export interface RequestState {
   startedAt: number
   method: string
   path: string
-  surface?: Surface
+  /** Set once the request is bound to its surface (and env, if the surface has one). */
+  surface?: SurfaceName
   lease?: Lease
   log: Logger
   /** scheme://host[:port] as the client reached us (X-Forwarded-Proto honoured). */
   frontendUrl?: string
   /** Set by the FAPI actor plugin: the caller's client, and whether it is a native app. */
   fapi?: { actor: ClientActor; native: boolean }
-  /** The request as the surface saw it (after `_method` rewrite or body buffering). */
+  /** The request as the surface's app saw it (after `_method` rewrite or body buffering). */
   request?: Request
 }
 

@@ -1,0 +1,156 @@
+import type { AppError } from '../lib/errors'
+import { createBapi } from './bapi'
+import { anyOrigin, type CorsEdge, noCors } from './cors'
+import type { BodyPolicy } from './dispatch'
+import { createDocs } from './docs'
+import { createFapi } from './fapi'
+import { fapiOrigins, sendClientToken } from './fapi/edge'
+import { authenticationInvalid } from './shared/errors'
+import { clerkErrorResponse, type Presenter } from './shared/presenter'
+import { FAPI_RATE_RULES, type RateRule } from './shared/rate-limit'
+import type { RequestState, SurfaceName } from './shared/request-state'
+import { createWellKnown } from './wellknown'
+
+export type { BodyPolicy } from './dispatch'
+
+/** How a request is recognised as this surface's. Both parts must hold. */
+export interface SurfaceMatch {
+  /**
+   * A path prefix on segment boundaries ('/v1' is /v1 and /v1/…; one ending in '/', such as
+   * '/.well-known/', only what lies under it), or a predicate over path and method.
+   */
+  path: string | ((path: string, method: string) => boolean)
+  /** A test of the Authorization header; when it fails, the entry is passed over. */
+  credential?: (authorization: string | null) => boolean
+}
+
+/**
+ * Where the request's environment comes from: the Host (FAPI, OAuth, SCIM, browser routes), the
+ * secret key in `Authorization: Bearer sk_…` (BAPI), or nowhere (docs).
+ */
+export type EnvBinding = 'host' | 'secret-key' | 'none'
+
+/**
+ * Origin policy: 'fapi-origins' (the env's allowed origins, with credentials; other origins'
+ * mutations refused), 'any' (`*`, no credentials), 'none' (no CORS headers, no Origin check:
+ * form posts from foreign origins, such as an IdP posting to the SAML ACS, are accepted).
+ */
+export type CorsPolicy = 'fapi-origins' | 'any' | 'none'
+
+/** What the dispatcher does around the surface's app. */
+export interface SurfaceEdge {
+  cors: CorsPolicy
+  /** POST ?_method=PATCH|PUT|DELETE is rewritten to that verb (clerk-js sends only GET and POST). */
+  methodOverride: boolean
+  body: BodyPolicy
+  /** Per-IP limits (off when the server's rateLimits is false). */
+  rateLimits?: readonly RateRule[]
+  /** Runs on every answer once the request is bound, errors included, after the CORS headers. */
+  finish?: (request: Request, state: RequestState, response: Response) => void | Promise<void>
+}
+
+/** An Elysia app, or anything else that answers a Request. */
+export interface SurfaceApp {
+  handle(request: Request): Response | Promise<Response>
+}
+
+/** One entry of the dispatcher's table. */
+export interface Surface {
+  name: SurfaceName
+  match: SurfaceMatch
+  env: EnvBinding
+  /** The error when the env cannot be found; default 404 environment_not_found. */
+  unknownEnv?: () => AppError
+  edge: SurfaceEdge
+  /** Presents errors raised at the edge; the app registers the same one (elysiaPresenter). */
+  present: Presenter
+  app: SurfaceApp
+}
+
+export const CORS: Readonly<Record<CorsPolicy, CorsEdge>> = {
+  'fapi-origins': fapiOrigins,
+  any: anyOrigin,
+  none: noCors,
+}
+
+function pathMatches(match: SurfaceMatch['path'], path: string, method: string): boolean {
+  if (typeof match === 'function') return match(path, method)
+  if (match.endsWith('/')) return path.startsWith(match)
+  return path === match || path.startsWith(`${match}/`)
+}
+
+/** The first entry that recognises the request: the table is ordered, narrower entries first. */
+export function pickSurface(
+  table: readonly Surface[],
+  path: string,
+  method: string,
+  authorization: string | null,
+): Surface | undefined {
+  return table.find(
+    (s) =>
+      pathMatches(s.match.path, path, method) && (!s.match.credential || s.match.credential(authorization)),
+  )
+}
+
+/** BAPI: JSON or form bodies, and a JSON body must parse. */
+const CHECKED_BODIES: BodyPolicy = { json: 'must-parse' }
+
+/**
+ * Today's surfaces, in dispatch order. Entries for /oauth/*, /scim/v2/* and browser-only routes
+ * (/v1/saml/{id}/acs, callbacks) go before bapi and fapi, which claim everything else under /v1:
+ *
+ *   docs       GET /openapi/*.json, /docs   any host             clerk envelope
+ *   wellknown  /.well-known/*               env by host          clerk envelope
+ *   bapi       /v1 + Bearer sk_…            env by secret key    clerk envelope
+ *   fapi       /v1 otherwise                env by host (unknown host: 401, a BAPI call without
+ *                                           its key), FAPI origins, _method, rate limits, client
+ *                                           token on the way out      clerk envelope
+ */
+export function defaultSurfaces(): Surface[] {
+  const bapi = createBapi()
+  const fapi = createFapi()
+  const wellknown = createWellKnown()
+  const docs = createDocs({ bapi, fapi, wellknown })
+  return [
+    {
+      name: 'docs',
+      match: { path: docs.matches },
+      env: 'none',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
+      present: clerkErrorResponse,
+      app: docs,
+    },
+    {
+      name: 'wellknown',
+      match: { path: '/.well-known/' },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
+      present: clerkErrorResponse,
+      app: wellknown,
+    },
+    {
+      name: 'bapi',
+      match: { path: '/v1', credential: (a) => a?.startsWith('Bearer sk_') ?? false },
+      env: 'secret-key',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
+      present: clerkErrorResponse,
+      app: bapi,
+    },
+    {
+      name: 'fapi',
+      match: { path: '/v1' },
+      env: 'host',
+      // Not a frontend host, so this can only be a Backend API call without its key.
+      unknownEnv: () => authenticationInvalid(),
+      edge: {
+        cors: 'fapi-origins',
+        methodOverride: true,
+        body: CHECKED_BODIES,
+        rateLimits: FAPI_RATE_RULES,
+        finish: sendClientToken,
+      },
+      present: clerkErrorResponse,
+      app: fapi,
+    },
+  ]
+}
