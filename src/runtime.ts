@@ -6,6 +6,7 @@ import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
 import { createDelivery, type Delivery } from './lib/delivery'
 import { createTxtResolver } from './lib/dns'
+import { createEffects, type Effects } from './lib/effects'
 import { type AccessLog, type Logger, silentAccess } from './log'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
@@ -22,7 +23,14 @@ export interface Runtime {
   passwords: PasswordHasher
   server: Server
   scheduler: Scheduler
+  /** Post-commit effects in flight, across every env (see withTx). */
+  effects: Effects
   tenancy: TenancyDeps
+  /**
+   * Resolves once no post-commit effect, kicked job or tick is running or queued, including
+   * work that those start while it waits. Tests await it instead of sleeping.
+   */
+  idle(): Promise<void>
   /** Once the server is bound: the port local frontend hosts' URLs carry. */
   setLocalPort(port: number): void
   close(): void
@@ -38,6 +46,7 @@ export function createRuntime(
   const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
   let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)
+  const effects = createEffects()
   const pool = createEnvPool({
     dataDir: config.dataDir,
     clock,
@@ -49,6 +58,7 @@ export function createRuntime(
     localPort: () => localPort,
     // The scheduler is built below; kicks only happen once requests or jobs run.
     kick: (envId, job) => scheduler.kick(envId, job),
+    effects,
   })
   const server = createServer({
     registry,
@@ -76,6 +86,14 @@ export function createRuntime(
     passwords,
     server,
     scheduler,
+    effects,
+    async idle() {
+      // An effect may kick a job and a job may commit with effects: wait until both are quiet.
+      do {
+        await effects.idle()
+        await scheduler.idle()
+      } while (effects.pending() > 0)
+    },
     tenancy: { dataDir: config.dataDir, registry, pool, clock },
     setLocalPort(port) {
       localPort = port

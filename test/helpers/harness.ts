@@ -49,6 +49,11 @@ export interface Harness {
     body?: Body,
     opts?: { env?: TestEnv; headers?: Record<string, string> },
   ): Promise<Response>
+  /**
+   * Waits until the work a request left running has finished: post-commit effects (message
+   * delivery) and the jobs they or the commit kicked (webhook delivery). Never a sleep.
+   */
+  settle(): Promise<void>
   /** Runs fn against the env's context (for assertions on stored state). */
   ctx<T>(fn: (ctx: EnvContext) => T, env?: TestEnv): T
   addEnv(seed?: EnvSeed): Promise<TestEnv>
@@ -135,6 +140,7 @@ export async function createHarness(
       const headers: Record<string, string> = { ...o.headers }
       return h.request(`https://${env.host}${path}`, { method, headers, body: encode(body, headers) })
     },
+    settle: () => rt.idle(),
     ctx: (fn, env) => rt.pool.use((env ?? envs[0]!).id, fn),
     addEnv,
     async restart() {
