@@ -42,7 +42,7 @@ export function createRuntime(
 ): Runtime {
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const registry = openRegistry(config.dataDir)
+  const registry = openRegistry(config.dataDir, clock)
   const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
   let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)

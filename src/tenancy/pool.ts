@@ -76,7 +76,7 @@ function createContext(
 ): EnvContext {
   const statements = new Map<string, unknown>()
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
-  const watcher = dataVersionWatcher(p.client)
+  const watcher = dataVersionWatcher(p.client, p.clock)
   const caches = new Map<string, unknown>()
   const cached = <T>(name: string, load: () => T): T => {
     if (watcher.changed()) caches.clear()

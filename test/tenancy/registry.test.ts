@@ -46,11 +46,14 @@ describe('registry', () => {
       { dataDir: h.dir, registry: cli, pool, clock: h.clock },
       { name: 'Late', hosts: ['late.example.test'] },
     )
-    // Within the cross-process staleness bound the cached miss may still answer.
-    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
+    // Within the cross-process staleness bound the cached miss still answers ...
+    h.clock.advance(CROSS_PROCESS_STALENESS_MS - 1)
+    expect(h.rt.registry.envForHost('late.example.test')).toBeNull()
+    // ... and once it has passed, the other connection's commit is seen.
+    h.clock.advance(1)
     expect(h.rt.registry.envForHost('late.example.test')).toBe(env.id)
     deleteEnvironment({ dataDir: h.dir, registry: cli, pool, clock: h.clock }, env.id)
-    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
+    h.clock.advance(CROSS_PROCESS_STALENESS_MS)
     expect(h.rt.registry.envForHost('late.example.test')).toBeNull()
     pool.closeAll()
     cli.close()
