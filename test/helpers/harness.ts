@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log'
 import { createRuntime, type Runtime } from '../../src/runtime'
 import type { EnvContext, EnvType } from '../../src/tenancy/context'
 import { createEnvironment } from '../../src/tenancy/environments'
+import { fixtureKeys } from './keys'
 
 export interface TestEnv {
   id: string
@@ -90,7 +91,9 @@ export async function createHarness(
   )
   const passwords = createPasswordHasher({ concurrency: 4, memoryCost: 4096, timeCost: 1 })
   const delivery = opts.delivery ?? noDelivery
-  let rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
+  // Pre-generated signing keys (test/fixtures/keys) instead of two fresh RSA pairs per env.
+  const signingKeys = fixtureKeys()
+  let rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery, signingKeys })
   const envs: TestEnv[] = []
 
   async function addEnv(seed: EnvSeed = {}): Promise<TestEnv> {
@@ -146,7 +149,7 @@ export async function createHarness(
     async restart() {
       await rt.scheduler.stop()
       rt.close()
-      rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
+      rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery, signingKeys })
     },
     close() {
       rt.close()
