@@ -1,8 +1,9 @@
 /**
  * Work started after a response is decided and not awaited by it: post-commit effects of
  * `withTx` (message delivery, ...). The tracker only counts them, so that whoever owns the
- * process (a test, a shutdown) can wait until they have settled instead of guessing how long
- * they take. Tracking never changes when or how an effect runs, and never rejects.
+ * runtime can wait until they have settled instead of guessing how long they take (tests do,
+ * through Runtime.idle; serve's shutdown does not wait for them). Tracking never changes when
+ * or how an effect runs, and never rejects.
  */
 export interface Effects {
   /** Counts `work` as pending until it settles; its outcome is the caller's business. */

@@ -42,7 +42,7 @@ export interface PoolDeps {
   localPort: () => number
   /** Runs a job for an env soon (the scheduler's kick); contexts expose it as `ctx.kick`. */
   kick?: (envId: string, job: string) => void
-  /** Where contexts count their post-commit effects; a pool of its own by default. */
+  /** Where contexts count their post-commit effects; by default a tracker of this pool's own. */
   effects?: Effects
 }
 
