@@ -26,6 +26,22 @@ export interface Scheduler {
   stop(): Promise<void>
 }
 
+/** Where the scheduler's interval waits come from; tests fire them by hand. */
+export interface Timers {
+  /** Calls fn once after ms, without keeping the process alive for it. */
+  set(fn: () => void, ms: number): unknown
+  clear(handle: unknown): void
+}
+
+export const systemTimers: Timers = {
+  set(fn, ms) {
+    const t = setTimeout(fn, ms)
+    t.unref?.()
+    return t
+  },
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
 export function createScheduler(deps: {
   jobs: EnvJob[]
   pool: EnvPool
@@ -33,8 +49,11 @@ export function createScheduler(deps: {
   clock: Clock
   log: Logger
   intervalMs: number
+  /** Defaults to setTimeout (unref'd). */
+  timers?: Timers
 }): Scheduler {
-  let timer: ReturnType<typeof setTimeout> | null = null
+  const timers = deps.timers ?? systemTimers
+  let timer: unknown = null
   let running: Promise<void> | null = null
   let stopped = false
   const kicks = new Map<string, { started: boolean; again: boolean; done: Promise<void> }>()
@@ -101,13 +120,13 @@ export function createScheduler(deps: {
 
   function schedule() {
     if (stopped) return
-    timer = setTimeout(() => {
+    timer = timers.set(() => {
+      timer = null
       running = tick().finally(() => {
         running = null
         schedule()
       })
     }, deps.intervalMs)
-    timer.unref?.()
   }
 
   return {
@@ -128,7 +147,8 @@ export function createScheduler(deps: {
     idle,
     async stop() {
       stopped = true
-      if (timer) clearTimeout(timer)
+      if (timer !== null) timers.clear(timer)
+      timer = null
       await idle()
     },
   }

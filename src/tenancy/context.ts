@@ -5,6 +5,7 @@ import type { DataKey } from '../crypto/seal'
 import type { Clock } from '../lib/clock'
 import type { Delivery } from '../lib/delivery'
 import type { TxtResolver } from '../lib/dns'
+import type { Effects } from '../lib/effects'
 import type { Logger } from '../log'
 import type { EnvDb } from './open'
 import type { InstanceSettings } from './settings'
@@ -27,6 +28,8 @@ export interface EnvContext {
   readonly log: Logger
   readonly passwords: PasswordHasher
   readonly delivery: Delivery
+  /** Post-commit effects in flight (shared by every env of the process; see withTx). */
+  readonly effects: Effects
   /** DNS lookups (organization domain verification). */
   readonly dns: TxtResolver
   /** Base URL of the env's Frontend API (its primary host), for links in emails. */

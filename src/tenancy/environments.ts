@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs'
-import { createDataKey, createKeySet, type SigningAlgorithm } from '../crypto/keys'
+import { createDataKey, createKeySet, type KeySource, type SigningAlgorithm } from '../crypto/keys'
 import { randomToken } from '../crypto/secrets'
 import type { Clock } from '../lib/clock'
 import { newId } from '../lib/ids'
@@ -17,6 +17,8 @@ export interface TenancyDeps {
   registry: Registry
   pool: EnvPool
   clock: Clock
+  /** Where new envs' signing keys come from; generated fresh when absent (serve and the CLI). */
+  keys?: KeySource
 }
 
 export class EnvironmentError extends Error {
@@ -82,7 +84,7 @@ export async function createEnvironment(
   chmodSync(dir, 0o700)
   try {
     createDataKey(envKeysDir(dir))
-    await createKeySet(envKeysDir(dir), algorithm, now)
+    await createKeySet(envKeysDir(dir), algorithm, now, deps.keys)
     const { client, db } = openEnvDatabase(envDbFile(dir))
     try {
       db.transaction((tx) => {

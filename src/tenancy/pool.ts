@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../crypto/passwords'
 import type { Clock } from '../lib/clock'
 import type { Delivery } from '../lib/delivery'
 import { createTxtResolver, type TxtResolver } from '../lib/dns'
+import { createEffects, type Effects } from '../lib/effects'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
@@ -41,6 +42,8 @@ export interface PoolDeps {
   localPort: () => number
   /** Runs a job for an env soon (the scheduler's kick); contexts expose it as `ctx.kick`. */
   kick?: (envId: string, job: string) => void
+  /** Where contexts count their post-commit effects; by default a tracker of this pool's own. */
+  effects?: Effects
 }
 
 interface Entry {
@@ -55,7 +58,7 @@ export const isLocalHost = (host: string) => host === 'localhost' || host.endsWi
 export const frontendUrlOf = (host: string, localPort: number) =>
   isLocalHost(host) ? `http://${host}${localPort === 80 ? '' : `:${localPort}`}` : `https://${host}`
 
-function buildContext(deps: PoolDeps, envId: string): EnvContext {
+function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): EnvContext {
   const dir = envDir(deps.dataDir, envId)
   const { client, db } = openEnvDatabase(envDbFile(dir))
   try {
@@ -69,11 +72,11 @@ function buildContext(deps: PoolDeps, envId: string): EnvContext {
 }
 
 function createContext(
-  p: PoolDeps & { id: string; type: EnvType; dir: string; client: Database; db: EnvDb },
+  p: PoolDeps & { effects: Effects; id: string; type: EnvType; dir: string; client: Database; db: EnvDb },
 ): EnvContext {
   const statements = new Map<string, unknown>()
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
-  const watcher = dataVersionWatcher(p.client)
+  const watcher = dataVersionWatcher(p.client, p.clock)
   const caches = new Map<string, unknown>()
   const cached = <T>(name: string, load: () => T): T => {
     if (watcher.changed()) caches.clear()
@@ -94,6 +97,7 @@ function createContext(
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords,
     delivery: p.delivery,
+    effects: p.effects,
     dns: p.dns ?? createTxtResolver(),
     frontendUrl: () => {
       const host = cached('primaryHost', () => {
@@ -130,7 +134,8 @@ function createContext(
  * LRU of open env handles. Opening is synchronous (bun:sqlite), so two opens of one env never
  * interleave in this process. An evicted handle closes only after its last lease is released.
  */
-export function createEnvPool(deps: PoolDeps): EnvPool {
+export function createEnvPool(poolDeps: PoolDeps): EnvPool {
+  const deps = { ...poolDeps, effects: poolDeps.effects ?? createEffects() }
   const entries = new Map<string, Entry>()
 
   function close(id: string, entry: Entry) {

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { type Clock, systemClock } from '../lib/clock'
 import { isId } from '../lib/ids'
 import { dataVersionWatcher } from './data-version'
 import { openRegistryDatabase } from './open'
@@ -34,17 +35,18 @@ export interface Registry {
 const NEGATIVE_TTL_MS = 5_000
 const NEGATIVE_MAX = 10_000
 
-export function openRegistry(dataDir: string): Registry {
+/** `clock` times the caches (negative TTL, cross-process checks) and stamps index entries. */
+export function openRegistry(dataDir: string, clock: Clock = systemClock): Registry {
   const { client } = openRegistryDatabase(registryFile(dataDir))
-  return createRegistry(client)
+  return createRegistry(client, clock)
 }
 
-function createRegistry(client: Database): Registry {
+function createRegistry(client: Database, clock: Clock): Registry {
   const byHost = client.query<{ env_id: string }, [string]>('SELECT env_id FROM hosts WHERE host = ?')
   const byKey = client.query<{ env_id: string }, [string]>('SELECT env_id FROM secret_keys WHERE hash = ?')
   // Positive and negative answers are cached; a commit by another process (the CLI) empties
   // both caches within CROSS_PROCESS_STALENESS_MS.
-  const watcher = dataVersionWatcher(client)
+  const watcher = dataVersionWatcher(client, clock)
   const hits = new Map<string, string>()
   const misses = new Map<string, number>()
 
@@ -55,7 +57,7 @@ function createRegistry(client: Database): Registry {
     }
     const hit = hits.get(key)
     if (hit) return hit
-    const now = Date.now()
+    const now = clock.now()
     const miss = misses.get(key)
     if (miss !== undefined && miss > now) return null
     const found = load()
@@ -81,7 +83,7 @@ function createRegistry(client: Database): Registry {
         client.run('DELETE FROM secret_keys WHERE env_id = ?', [env.id])
         client.run(
           'INSERT INTO envs (id, name, type, indexed_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, type = excluded.type, indexed_at = excluded.indexed_at',
-          [env.id, env.name, env.type, Date.now()],
+          [env.id, env.name, env.type, clock.now()],
         )
         for (const host of env.hosts)
           client.run('INSERT OR REPLACE INTO hosts (host, env_id) VALUES (?, ?)', [host, env.id])

@@ -12,6 +12,8 @@ import { BUN, cli, freePort, ROOT, type Running, startServer } from './helpers'
  * and a backend verifying session tokens against the JWKS it fetches over HTTP.
  */
 const inbox: Array<{ to: string; raw: string }> = []
+/** Called on every delivered message (waitForMail's lookups). */
+const onMail = new Set<() => void>()
 let smtp: SMTPServer
 let server: Running
 let dir: string
@@ -31,6 +33,7 @@ beforeAll(async () => {
       stream.on('end', () => {
         for (const rcpt of session.envelope.rcptTo) inbox.push({ to: rcpt.address, raw })
         callback()
+        for (const look of [...onMail]) look()
       })
     },
   })
@@ -61,14 +64,23 @@ afterAll(async () => {
 /** Decodes quoted-printable soft breaks and escapes enough to read codes and links. */
 const readable = (raw: string) => raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=')
 
-async function waitForMail(to: string, since: number): Promise<string> {
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
-    const m = inbox.slice(since).find((x) => x.to === to)
-    if (m) return readable(m.raw)
-    await Bun.sleep(25)
-  }
-  throw new Error(`no mail for ${to}`)
+/** The first message to `to` after inbox[since], as soon as the SMTP server has it (10 s at most). */
+function waitForMail(to: string, since: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      const m = inbox.slice(since).find((x) => x.to === to)
+      if (!m) return
+      onMail.delete(look)
+      clearTimeout(deadline)
+      resolve(readable(m.raw))
+    }
+    const deadline = setTimeout(() => {
+      onMail.delete(look)
+      reject(new Error(`no mail for ${to}`))
+    }, 10_000)
+    onMail.add(look)
+    look()
+  })
 }
 
 /** An HTTP client with a cookie jar for the frontend host, like a browser tab. */

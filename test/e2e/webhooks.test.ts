@@ -71,7 +71,7 @@ async function createUser(h: Harness) {
 }
 const deliveries = async (h: Harness, endpointId: string) =>
   (await body(await h.bapi('GET', `/v1/webhook-endpoints/${endpointId}/deliveries?limit=100`))).data
-const settle = (h: Harness) => h.rt.scheduler.idle()
+const settle = (h: Harness) => h.settle()
 
 describe('webhook delivery', () => {
   it('delivers an event right after the commit, signed the Standard Webhooks way', async () => {
@@ -249,22 +249,42 @@ describe('webhook delivery', () => {
 
   it('never sends one delivery twice at once (the kick and a tick race)', async () => {
     const h = await setup()
+    const arrived = Promise.withResolvers<void>()
+    const answer = Promise.withResolvers<void>()
+    cleanups.push(() => answer.resolve())
+    let requests = 0
     const r = listen(async () => {
-      await Bun.sleep(150)
+      // Holds the first request open; a second one (the bug) is answered at once.
+      if (++requests === 1) {
+        arrived.resolve()
+        await answer.promise
+      }
       return new Response('ok')
     })
     const ep = await endpoint(h, r.url)
     await createUser(h)
-    await Promise.all([h.rt.scheduler.tick(), h.rt.scheduler.tick(), settle(h)])
+    // The commit kicked the worker; its request is now held open by the receiver.
+    await arrived.promise
+    // Ticks race it, also once its claim has expired on the (test) clock: the process knows
+    // which deliveries it is sending.
+    await Promise.all([h.rt.scheduler.tick(), h.rt.scheduler.tick()])
+    h.clock.advance(h.rt.config.webhookTimeoutMs + 60_000)
+    await Promise.all([h.rt.scheduler.tick(), h.rt.scheduler.tick()])
+    expect(requests).toBe(1)
+    answer.resolve()
     await settle(h)
+    expect(requests).toBe(1)
     expect(r.received).toHaveLength(1)
     expect((await deliveries(h, ep.id))[0]).toMatchObject({ status: 'succeeded', attempt_count: 1 })
   })
 
   it('times out a slow receiver, and reads a large answer only up to the cap', async () => {
     const h = await setup({ config: { webhookTimeoutMs: 200 } })
+    // Answers only once the test is over: long after the 200 ms timeout.
+    const never = Promise.withResolvers<void>()
+    cleanups.push(() => never.resolve())
     const slow = listen(async () => {
-      await Bun.sleep(1000)
+      await never.promise
       return new Response('late')
     })
     const big = listen(() => new Response('x'.repeat(4 * 1024 * 1024)))

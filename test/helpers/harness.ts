@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log'
 import { createRuntime, type Runtime } from '../../src/runtime'
 import type { EnvContext, EnvType } from '../../src/tenancy/context'
 import { createEnvironment } from '../../src/tenancy/environments'
+import { fixtureKeys } from './keys'
 
 export interface TestEnv {
   id: string
@@ -49,6 +50,11 @@ export interface Harness {
     body?: Body,
     opts?: { env?: TestEnv; headers?: Record<string, string> },
   ): Promise<Response>
+  /**
+   * Waits until the work a request left running has finished: post-commit effects (message
+   * delivery) and the jobs they or the commit kicked (webhook delivery). Never a sleep.
+   */
+  settle(): Promise<void>
   /** Runs fn against the env's context (for assertions on stored state). */
   ctx<T>(fn: (ctx: EnvContext) => T, env?: TestEnv): T
   addEnv(seed?: EnvSeed): Promise<TestEnv>
@@ -85,7 +91,9 @@ export async function createHarness(
   )
   const passwords = createPasswordHasher({ concurrency: 4, memoryCost: 4096, timeCost: 1 })
   const delivery = opts.delivery ?? noDelivery
-  let rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
+  // Pre-generated signing keys (test/fixtures/keys) instead of two fresh RSA pairs per env.
+  const signingKeys = fixtureKeys()
+  let rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery, signingKeys })
   const envs: TestEnv[] = []
 
   async function addEnv(seed: EnvSeed = {}): Promise<TestEnv> {
@@ -135,12 +143,13 @@ export async function createHarness(
       const headers: Record<string, string> = { ...o.headers }
       return h.request(`https://${env.host}${path}`, { method, headers, body: encode(body, headers) })
     },
+    settle: () => rt.idle(),
     ctx: (fn, env) => rt.pool.use((env ?? envs[0]!).id, fn),
     addEnv,
     async restart() {
       await rt.scheduler.stop()
       rt.close()
-      rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery })
+      rt = createRuntime(config, { log: silentLogger, clock, passwords, delivery, signingKeys })
     },
     close() {
       rt.close()

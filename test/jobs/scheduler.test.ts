@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { KEY_RETENTION_MS, readKeys, rotateKeys } from '../../src/crypto/keys'
 import { pruneKeysJob } from '../../src/jobs/prune-keys'
-import { createScheduler } from '../../src/jobs/scheduler'
+import { createScheduler, type Timers } from '../../src/jobs/scheduler'
 import { silentLogger } from '../../src/log'
 import { envKeysDir } from '../../src/tenancy/paths'
 import { createHarness, type Harness } from '../helpers/harness'
@@ -11,6 +11,29 @@ beforeAll(async () => {
   h = await createHarness({ envs: [{}, {}] })
 })
 afterAll(() => h.close())
+
+/** Timers that wait for the test instead of the wall clock: fire() runs every pending wait. */
+function manualTimers() {
+  const waits = new Map<number, { fn: () => void; ms: number }>()
+  let ids = 0
+  const timers: Timers = {
+    set(fn, ms) {
+      waits.set(++ids, { fn, ms })
+      return ids
+    },
+    clear: (id) => waits.delete(id as number),
+  }
+  return {
+    timers,
+    /** The intervals currently being waited for. */
+    waits: () => [...waits.values()].map((w) => w.ms),
+    fire() {
+      const due = [...waits.values()]
+      waits.clear()
+      for (const w of due) w.fn()
+    },
+  }
+}
 
 describe('scheduler', () => {
   it('runs every job on every env, and a failing job does not stop the others', async () => {
@@ -43,6 +66,7 @@ describe('scheduler', () => {
 
   it('ticks on its interval and stops cleanly', async () => {
     let runs = 0
+    const t = manualTimers()
     const s = createScheduler({
       jobs: [
         {
@@ -57,26 +81,52 @@ describe('scheduler', () => {
       clock: h.clock,
       log: silentLogger,
       intervalMs: 50,
+      timers: t.timers,
     })
+    const envs = h.envs.length
+    expect(t.waits()).toEqual([])
     s.start()
-    await Bun.sleep(180)
+    expect(t.waits()).toEqual([50])
+    expect(runs).toBe(0)
+
+    // The interval passes: one pass over every env; the next wait starts once the pass is done.
+    t.fire()
+    expect(t.waits()).toEqual([])
+    await s.idle()
+    expect(runs).toBe(envs)
+    expect(t.waits()).toEqual([50])
+    t.fire()
+    await s.idle()
+    expect(runs).toBe(2 * envs)
+
+    // Stopping cancels the pending wait ...
     await s.stop()
-    const after = runs
-    expect(after).toBeGreaterThanOrEqual(2)
-    await Bun.sleep(120)
-    expect(runs).toBe(after)
+    expect(t.waits()).toEqual([])
+    expect(runs).toBe(2 * envs)
+
+    // ... and a pass in progress when stop() is called ends after the env it is working on,
+    // without scheduling another.
+    s.start()
+    t.fire()
+    await s.stop()
+    expect(runs).toBe(2 * envs + 1)
+    expect(t.waits()).toEqual([])
   })
 
   it('runs a kicked job for one env soon: coalesced while queued, once more if kicked while running', async () => {
     const runs: string[] = []
     let release: () => void = () => {}
+    const blocked = Promise.withResolvers<void>()
     const s = createScheduler({
       jobs: [
         {
           name: 'kicked',
           run: async (ctx) => {
             runs.push(ctx.id)
-            if (runs.length === 2) await new Promise<void>((r) => (release = r))
+            if (runs.length === 2) {
+              blocked.resolve()
+              await new Promise<void>((r) => (release = r))
+            }
           },
         },
       ],
@@ -95,7 +145,7 @@ describe('scheduler', () => {
     expect(runs).toEqual([a!.id])
 
     s.kick(a!.id, 'kicked')
-    await Bun.sleep(5)
+    await blocked.promise
     expect(runs).toHaveLength(2) // running, blocked
     s.kick(a!.id, 'kicked')
     s.kick(a!.id, 'kicked')

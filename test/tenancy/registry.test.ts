@@ -42,15 +42,16 @@ describe('registry', () => {
       maxOpen: 4,
       localPort: () => 3000,
     })
-    const env = await createEnvironment(
-      { dataDir: h.dir, registry: cli, pool, clock: h.clock },
-      { name: 'Late', hosts: ['late.example.test'] },
-    )
-    // Within the cross-process staleness bound the cached miss may still answer.
-    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
+    const cliTenancy = { ...h.rt.tenancy, registry: cli, pool }
+    const env = await createEnvironment(cliTenancy, { name: 'Late', hosts: ['late.example.test'] })
+    // Within the cross-process staleness bound the cached miss still answers ...
+    h.clock.advance(CROSS_PROCESS_STALENESS_MS - 1)
+    expect(h.rt.registry.envForHost('late.example.test')).toBeNull()
+    // ... and once it has passed, the other connection's commit is seen.
+    h.clock.advance(1)
     expect(h.rt.registry.envForHost('late.example.test')).toBe(env.id)
-    deleteEnvironment({ dataDir: h.dir, registry: cli, pool, clock: h.clock }, env.id)
-    await Bun.sleep(CROSS_PROCESS_STALENESS_MS + 50)
+    deleteEnvironment(cliTenancy, env.id)
+    h.clock.advance(CROSS_PROCESS_STALENESS_MS)
     expect(h.rt.registry.envForHost('late.example.test')).toBeNull()
     pool.closeAll()
     cli.close()

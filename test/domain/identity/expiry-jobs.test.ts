@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import type { Delivery } from '../../../src/lib/delivery'
 import { browser } from '../../helpers/browser'
 import { createHarness, type Harness } from '../../helpers/harness'
-import { bapiJson, createUser, emailOf, messages, ok, patchInstance, row, settle, signedIn } from './support'
+import { bapiJson, createUser, emailOf, messages, ok, patchInstance, row, signedIn } from './support'
 
 const open: Harness[] = []
 afterAll(() => {
@@ -134,7 +134,7 @@ describe('the scheduler persists deadlines', () => {
         strategy: 'email_code',
       }),
     )
-    await settle()
+    await h.settle()
     let [m] = await messages(h)
     expect(m).toMatchObject({ status: 'queued', attempts: 1, error: 'relay down' })
     expect(sent).toEqual([])

@@ -9,7 +9,6 @@ beforeAll(async () => {
   h = await createHarness({ delivery })
 })
 afterAll(() => h.close())
-const settle = () => Bun.sleep(5)
 const PASSWORD = 'correct horse battery'
 
 describe('sign-up with an email code, then sign-in with a password', () => {
@@ -29,7 +28,7 @@ describe('sign-up with an email code, then sign-in with a password', () => {
     const signUpId = created.body.response.id
     const ch = await b.json('POST', `/v1/client/sign-ups/${signUpId}/challenges`, { strategy: 'email_code' })
     expect(ch.status).toBe(200)
-    await settle()
+    await h.settle()
     const code = delivery.lastCode('ada@example.com')
     const wrong = await b.json(
       'POST',

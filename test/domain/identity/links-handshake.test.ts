@@ -11,7 +11,6 @@ import {
   patchInstance,
   pathOf,
   row,
-  settle,
   signedIn,
 } from './support'
 
@@ -38,7 +37,7 @@ async function linkSignIn(h: Harness, delivery: ReturnType<typeof recordingDeliv
   const sia = created.response
   const challenge = sia.first_factor_verification
   expect(challenge).toMatchObject({ strategy: 'email_link', status: 'unverified' })
-  await settle()
+  await h.settle()
   return { user, sia, challenge, link: delivery.lastLink(emailOf(user)) }
 }
 

@@ -11,7 +11,6 @@ import {
   PASSWORD,
   patchInstance,
   pathOf,
-  settle,
   signedIn,
   signIn,
   uniqueEmail,
@@ -227,7 +226,7 @@ describe('/v1/me/email-addresses', () => {
       strategy: 'email_code',
       status: 'unverified',
     })
-    await settle()
+    await h.settle()
     const code = delivery.lastCode('second@example.com')
     const ans = (payload: Record<string, unknown>) =>
       b.json('POST', `/v1/me/email-addresses/${added.id}/challenges/${c.id}/answer`, payload)
@@ -287,7 +286,7 @@ describe('/v1/me/email-addresses', () => {
       400,
       'verification_not_complete',
     )
-    await settle()
+    await h.settle()
     const res = await browser(h).call('GET', pathOf(delivery.lastLink(address)))
     expect(res.status).toBe(303)
     expect(new URL(res.headers.get('location')!).searchParams.get('__authn_status')).toBe('verified')

@@ -10,7 +10,6 @@ import {
   messages,
   ok,
   patchInstance,
-  settle,
   signedIn,
   uniqueEmail,
 } from './support'
@@ -42,7 +41,7 @@ describe('the messages log (BAPI GET /v1/messages)', () => {
     await emailCodeSignIn(h, emailOf(a))
     h.clock.advance(1000)
     await emailCodeSignIn(h, emailOf(b))
-    await settle()
+    await h.settle()
     expect(delivery.sent.map((m) => m.to)).toEqual([emailOf(a), emailOf(b)])
     const list = await messages(h)
     expect(list.map((m) => m.to)).toEqual([emailOf(b), emailOf(a)])
@@ -79,7 +78,7 @@ describe('the messages log (BAPI GET /v1/messages)', () => {
     const c = ok(
       await b.json('POST', `/v1/client/sign-ups/${su.id}/challenges`, { strategy: 'email_code' }),
     ).response
-    await settle()
+    await h.settle()
     expect(delivery.sent).toEqual([])
     const [m] = await messages(h)
     expect(m).toMatchObject({ to: email, status: 'test_mode', body: null, attempts: 0 })
@@ -112,7 +111,7 @@ describe('email.delivered_by_us: false', () => {
     await patchInstance(h, { email: { delivered_by_us: false } })
     const user = await createUser(h)
     const { b, sia, challenge } = await emailCodeSignIn(h, emailOf(user))
-    await settle()
+    await h.settle()
     expect(delivery.sent).toEqual([])
     const [m] = await messages(h)
     expect(m).toMatchObject({
@@ -132,7 +131,7 @@ describe('email.delivered_by_us: false', () => {
     const code = String(evt.data.body).match(/\b(\d{6})\b/)![1]!
     expect(evt.data.data.code).toBe(code)
     await h.rt.scheduler.tick()
-    await settle()
+    await h.settle()
     expect(delivery.sent).toEqual([])
     const done = ok(
       await b.json('POST', `/v1/client/sign-ins/${sia.id}/challenges/${challenge.id}/answer`, { code }),
@@ -154,7 +153,7 @@ describe('SMS templates (BAPI)', () => {
       const number = `+1415555${++n}`
       const p = ok(await b.json('POST', '/v1/me/phone-numbers', { phone_number: number })).response
       ok(await b.json('POST', `/v1/me/phone-numbers/${p.id}/challenges`, {}))
-      await settle()
+      await f.h.settle()
       return number
     }
     return { ...f, sendCode }
@@ -279,7 +278,7 @@ describe('production envs', () => {
     const tester = await createUser(h, { email_address: [`qa+authn_test-${Date.now()}@example.com`] })
     await emailCodeSignIn(h, emailOf(user))
     await emailCodeSignIn(h, emailOf(tester))
-    await settle()
+    await h.settle()
     expect(delivery.sent.map((m) => m.to).sort()).toEqual([emailOf(user), emailOf(tester)].sort())
     const list = await messages(h)
     expect(list).toHaveLength(2)

@@ -14,7 +14,6 @@ import {
   patchInstance,
   pathOf,
   row,
-  settle,
   signedIn,
   signIn,
   uniqueEmail,
@@ -180,7 +179,7 @@ describe('email_code', () => {
     })
     expect(c.id).toMatch(/^chl_/)
     expect(issued.client.sign_in.first_factor_verification.id).toBe(c.id)
-    await settle()
+    await h.settle()
     const code = delivery.lastCode(emailOf(user))
     expect(code).toMatch(/^\d{6}$/)
 
@@ -207,7 +206,7 @@ describe('email_code', () => {
     const b = browser(h)
     const sia = await start(b, emailOf(user))
     const c = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const code = delivery.lastCode(emailOf(user))
     h.clock.advance(10 * 60_000)
     expectError(await answer(b, sia.id, c.id, { code }), 400, 'verification_expired')
@@ -226,7 +225,7 @@ describe('email_code', () => {
     const b = browser(h)
     const sia = await start(b, emailOf(user))
     const c = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const code = delivery.lastCode(emailOf(user))
     for (let i = 1; i <= 4; i++)
       expectError(
@@ -248,7 +247,7 @@ describe('email_code', () => {
     )
 
     const again = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const code2 = delivery.lastCode(emailOf(user))
     expect(ok(await answer(b, sia.id, again.id, { code: code2 })).response.status).toBe('complete')
   })
@@ -259,7 +258,7 @@ describe('email_code', () => {
     const b = browser(h)
     const sia = await start(b, emailOf(user))
     const first = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const firstCode = delivery.lastCode(emailOf(user))
     const sent = delivery.sent.length
 
@@ -267,7 +266,7 @@ describe('email_code', () => {
     const refused = await issue(b, sia.id, { strategy: 'email_code' })
     expectError(refused, 429, 'verification_code_too_many_requests')
     expect(refused.res.headers.get('retry-after')).toBe('20')
-    await settle()
+    await h.settle()
     expect(delivery.sent.length).toBe(sent)
     // the first challenge still stands
     expect(
@@ -276,7 +275,7 @@ describe('email_code', () => {
 
     h.clock.advance(20_000)
     const second = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const secondCode = delivery.lastCode(emailOf(user))
     // the new code replaces the old one
     expectError(await answer(b, sia.id, first.id, { code: firstCode }), 400, 'verification_expired')
@@ -331,7 +330,7 @@ describe('phone_code', () => {
     expect(factor.safe_identifier).toEndWith('1234')
     expect(factor.safe_identifier).not.toContain('555')
     const c = ok(await issue(b, sia.id, { strategy: 'phone_code' })).response
-    await settle()
+    await h.settle()
     const sms = delivery.sent.at(-1)!
     expect(sms).toMatchObject({ channel: 'sms', to: '+14155551234', from: '+15005550006' })
     const code = delivery.lastCode('+14155551234')
@@ -350,7 +349,7 @@ describe('phone_code', () => {
     )
     const c = res.response.first_factor_verification
     expect(c).toMatchObject({ strategy: 'phone_code', status: 'unverified' })
-    await settle()
+    await h.settle()
     expect(delivery.sent).toEqual([])
     expect(ok(await answer(b, res.response.id, c.id, { code: '424242' })).response.status).toBe('complete')
   })
@@ -405,7 +404,7 @@ describe('enumeration protection', () => {
     // an email code "sent" to nobody: a challenge like any other, nothing goes out, no code works
     const c = ok(await issue(b, unknown.id, { strategy: 'email_code' })).response
     expect(c).toMatchObject({ strategy: 'email_code', status: 'unverified' })
-    await settle()
+    await h.settle()
     expect(delivery.sent.filter((m) => m.to === 'ghost@example.com')).toEqual([])
     expectError(await answer(b, unknown.id, c.id, { code: '123456' }), 422, 'form_code_incorrect', 'code')
     expect(ok(await b.json('GET', '/v1/client')).response.sessions).toEqual([])
@@ -429,7 +428,7 @@ describe('reset password', () => {
     )
     const c = ok(await issue(b, sia.id, { strategy: 'reset_password_email_code' })).response
     expect(c).toMatchObject({ strategy: 'reset_password_email_code', step: 'reset_password' })
-    await settle()
+    await h.settle()
     const mail = delivery.sent.at(-1)!
     expect(mail.subject).toContain('reset')
     const code = delivery.lastCode(emailOf(user))
@@ -489,7 +488,7 @@ describe('lockout, bans', () => {
     )
     // a wrong code counts too
     const c = ok(await issue(b, sia.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     expectError(
       await answer(b, sia.id, c.id, { code: wrongCode(delivery.lastCode(emailOf(user))) }),
       422,
@@ -670,7 +669,7 @@ describe('messages of a sign-in', () => {
     const b = browser(h)
     const sia = await start(b, emailOf(user))
     ok(await issue(b, sia.id, { strategy: 'email_code' }))
-    await settle()
+    await h.settle()
     const m = (await messages(h)).find((x) => x.to === emailOf(user))
     expect(m).toMatchObject({ channel: 'email', template: 'verification_code', status: 'sent', attempts: 1 })
     expect(uniqueEmail()).not.toBe(emailOf(user))
@@ -708,7 +707,7 @@ describe('settings and cooldowns that must hold on every path', () => {
     ok(await issue(b, sia.id, { strategy: 'email_code' }))
     ok(await issue(b, sia.id, { strategy: 'password' }))
     const again = await issue(b, sia.id, { strategy: 'email_code' })
-    await settle()
+    await h.settle()
     expect(delivery.sent.filter((m) => m.to === emailOf(user))).toHaveLength(1)
     expectError(again, 429, 'verification_code_too_many_requests')
   })
@@ -726,7 +725,7 @@ describe('settings and cooldowns that must hold on every path', () => {
       identifier: emailOf(user),
       strategy: 'email_code',
     })
-    await settle()
+    await h.settle()
     expect(delivery.sent.filter((m) => m.to === emailOf(user))).toHaveLength(1)
     expectError(second, 429, 'verification_code_too_many_requests')
   })

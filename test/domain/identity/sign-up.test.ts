@@ -13,7 +13,6 @@ import {
   patchInstance,
   pathOf,
   row,
-  settle,
   signIn,
   uniqueEmail,
 } from './support'
@@ -73,7 +72,7 @@ describe('fields from the instance settings', () => {
       status: 'unverified',
       parent_type: 'sign_up',
     })
-    await settle()
+    await h.settle()
     const done = ok(await answer(b, su.id, c.id, { code: delivery.lastCode(email) }))
     expect(done.response).toMatchObject({ status: 'complete', missing_fields: [], unverified_fields: [] })
     const userId = done.response.created_user_id
@@ -155,7 +154,7 @@ describe('fields from the instance settings', () => {
 
     const pc = ok(await issue(b, su.id, { strategy: 'phone_code' })).response
     expect(pc.strategy).toBe('phone_code')
-    await settle()
+    await h.settle()
     expect(delivery.sent.at(-1)).toMatchObject({ channel: 'sms', to: '+14155557777' })
     const afterPhone = ok(await answer(b, su.id, pc.id, { code: delivery.lastCode('+14155557777') })).response
     expect(afterPhone).toMatchObject({ status: 'missing_requirements', unverified_fields: ['email_address'] })
@@ -163,7 +162,7 @@ describe('fields from the instance settings', () => {
     expectError(await issue(b, su.id, { strategy: 'phone_code' }), 400, 'verification_already_verified')
 
     const ec = ok(await issue(b, su.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const done = ok(await answer(b, su.id, ec.id, { code: delivery.lastCode(email) })).response
     expect(done.status).toBe('complete')
     const user = ok(await bapiJson(h, 'GET', `/v1/users/${done.created_user_id}`))
@@ -335,7 +334,7 @@ describe('PATCH and changes', () => {
     const mine = uniqueEmail('attacker')
     const su = ok(await create(b, { email_address: mine, password: PASSWORD })).response
     const c = ok(await issue(b, su.id, { strategy: 'email_code' })).response
-    await settle()
+    await h.settle()
     const code = delivery.lastCode(mine)
     ok(await patch(b, su.id, { email_address: 'victim@example.com' }))
     const stale = await answer(b, su.id, c.id, { code })
@@ -415,7 +414,7 @@ describe('email link sign-up', () => {
     )
     const c = ok(await issue(b, su.id, { strategy: 'email_link', redirect_url: redirect })).response
     expectError(await answer(b, su.id, c.id, { code: '123456' }), 400, 'verification_strategy_invalid')
-    await settle()
+    await h.settle()
     const link = delivery.lastLink(email)
     expect(link).toStartWith(`https://${h.env.host}/v1/client/handshake?__authn_ticket=`)
     const before = b.cookie
@@ -453,7 +452,7 @@ describe('invitations', () => {
       email_address: 'invitee@example.com',
       status: 'pending',
     })
-    await settle()
+    await h.settle()
     const mail = delivery.sent.find((m) => m.to === 'invitee@example.com')!
     expect(mail.channel).toBe('email')
     const link = delivery.lastLink('invitee@example.com')
@@ -512,7 +511,7 @@ describe('invitations', () => {
     const inv = ok(
       await bapiJson(h, 'POST', '/v1/invitations', { email_address: 'rev@example.com', notify: false }),
     )
-    await settle()
+    await h.settle()
     expect(delivery.sent).toEqual([])
     expectError(
       await bapiJson(h, 'POST', '/v1/invitations', { email_address: 'rev@example.com' }),

@@ -4,8 +4,6 @@ import { body, createHarness, type Harness, type TestEnv } from '../../helpers/h
 
 /** Shared by the identity suites: users, sign-ins and assertions on error envelopes. */
 export const PASSWORD = 'correct horse battery'
-/** Deliveries run just after commit. */
-export const settle = () => Bun.sleep(5)
 
 let seq = 0
 export const uniqueEmail = (tag = 'user') => `${tag}${++seq}-${Date.now() % 100000}@example.com`

@@ -9,7 +9,6 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const settle = () => Bun.sleep(5)
 let seq = 0
 async function user(extra: Record<string, unknown> = {}) {
   const res = await h.bapi('POST', '/v1/users', {
@@ -304,7 +303,7 @@ describe('/v1/organizations/{id}/invitations', () => {
       expire_at: h.clock.now() + 30 * 86400_000,
     })
     expect(inv.url).toStartWith(`https://${h.env.host}/v1/tickets/accept?ticket=oinv_`)
-    await settle()
+    await h.settle()
     const mail = delivery.sent.findLast((m) => m.to === 'new.hire@example.com')!
     expect(mail.subject).toBe(
       `You are invited to join Inviters on Test env ${h.env.host.match(/env(\d+)/)![1]}`,

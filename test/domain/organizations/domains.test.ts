@@ -21,7 +21,6 @@ afterAll(async () => {
   await dns.close()
 })
 
-const settle = () => Bun.sleep(5)
 let seq = 0
 const call = async (method: string, path: string, payload?: Record<string, unknown>) => {
   const res = await h.bapi(method, path, payload)
@@ -237,7 +236,7 @@ describe('email_code verification', () => {
       safe_identifier: 'i***@mail-verify.example',
       dns_record: null,
     })
-    await settle()
+    await h.settle()
     const code = delivery.lastCode('it@mail-verify.example')
     const answer = `/v1/organizations/${o.id}/domains/${d.id}/challenges/${c.id}/answer`
     const wrong = await call('POST', answer, { code: code === '000000' ? '111111' : '000000' })
@@ -277,7 +276,7 @@ describe('enrollment by verified domain', () => {
       public_organization_data: { id: o.id },
     })
     expect((await ok('GET', `/v1/organizations/${o.id}/domains`)).data[0].total_pending_invitations).toBe(1)
-    await settle()
+    await h.settle()
     expect(delivery.sent.some((m) => m.to === 'early@invite-me.example')).toBe(false)
 
     // A user who signs up later with an address there is invited at once.

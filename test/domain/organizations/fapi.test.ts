@@ -14,7 +14,6 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const settle = () => Bun.sleep(5)
 let seq = 0
 const bapi = async (method: string, path: string, payload?: Record<string, unknown>) => {
   const res = await h.bapi(method, path, payload)
@@ -187,7 +186,7 @@ describe('FAPI organizations: writes', () => {
       public_organization_data: { id: org.id, name: org.name },
     })
     expect(inv.body.response.private_metadata).toBeUndefined()
-    await settle()
+    await h.settle()
     expect(delivery.lastLink('friend@example.com')).toContain('/v1/tickets/accept?ticket=oinv_')
     const elsewhere = await admin.b.json('POST', `/v1/organizations/${org.id}/invitations`, {
       email_address: 'redirected@example.com',
@@ -278,7 +277,7 @@ describe('FAPI invitations for the signed-in user', () => {
       role: 'org:admin',
       redirect_url: 'https://app.example.com/join',
     })
-    await settle()
+    await h.settle()
     const link = delivery.lastLink('newcomer@example.com')
     expect(link).toBe(inv.url)
     const b = browser(h)
