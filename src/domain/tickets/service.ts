@@ -61,7 +61,9 @@ export function revokeSignInToken(ctx: EnvContext, id: string) {
       throw ticketError('sign_in_token_cannot_be_revoked', `The sign-in token is ${row.status}.`)
     const now = ctx.clock.now()
     tx.update(signInTokens).set({ status: 'revoked', updatedAt: now }).where(eq(signInTokens.id, id)).run()
-    return toSignInToken({ ...row, status: 'revoked', updatedAt: now }, now)
+    const resource = toSignInToken({ ...row, status: 'revoked', updatedAt: now }, now)
+    emit(tx, ctx, 'signInToken.revoked', resource)
+    return resource
   })
 }
 
