@@ -21,12 +21,14 @@ const walk = (dir) => {
 walk(join(root, 'src'))
 const rel = (p) => relative(root, p)
 const capabilityOf = (p) => rel(p).match(/^src\/domain\/([^/]+)\//)?.[1] ?? null
+// Outside src/domain a folder is its own owner (src/tenancy owns the environment tables).
+const ownerOf = (p) => capabilityOf(p) ?? rel(p).replace(/\/[^/]+$/, '')
 
 // table variable -> owning capability
 const owner = new Map()
 for (const f of files) {
   if (!f.endsWith('/schema.ts')) continue
-  const cap = capabilityOf(f) ?? rel(f)
+  const cap = ownerOf(f)
   for (const m of readFileSync(f, 'utf8').matchAll(/export const (\w+) = sqliteTable\(/g))
     owner.set(m[1], cap)
 }
@@ -34,7 +36,7 @@ for (const f of files) {
 let crossWrites = 0
 const crossDetail = []
 for (const f of files) {
-  const mine = capabilityOf(f) ?? rel(f).replace(/\/[^/]+$/, '')
+  const mine = ownerOf(f)
   const text = readFileSync(f, 'utf8')
   for (const m of text.matchAll(/\.(insert|update|delete)\((\w+)\)/g)) {
     const table = m[2]
@@ -71,6 +73,23 @@ for (const f of files) {
   }
 }
 
+// Branches on a strategy: a strategy name compared (=== / !== / case) or looked up in a list.
+const branch = new RegExp(
+  `(?:[!=]==\\s*|case\\s+|\\.(?:includes|startsWith)\\()['"\`](${STRATEGIES.join('|')})['"\`]|['"\`](${STRATEGIES.join('|')})['"\`]\\s*[!=]==`,
+  'g',
+)
+let strategyBranches = 0
+const branchByFile = new Map()
+for (const f of files) {
+  const r = rel(f)
+  if (r.startsWith('src/flows/factors/')) continue
+  const n = [...readFileSync(f, 'utf8').matchAll(branch)].length
+  if (n) {
+    strategyBranches += n
+    branchByFile.set(r, n)
+  }
+}
+
 const sizes = files
   .map((f) => [rel(f), readFileSync(f, 'utf8').split('\n').length])
   .sort((a, b) => b[1] - a[1])
@@ -80,6 +99,8 @@ console.log(`cross-capability table writes: ${crossWrites}`)
 if (verbose) for (const d of crossDetail) console.log(`  ${d}`)
 console.log(`strategy literals outside src/flows/factors/: ${strategyLiterals}`)
 if (verbose) for (const [f, n] of strategyByFile) console.log(`  ${f}: ${n}`)
+console.log(`branches on a strategy name outside src/flows/factors/: ${strategyBranches}`)
+if (verbose) for (const [f, n] of branchByFile) console.log(`  ${f}: ${n}`)
 console.log(
   `largest files: ${sizes
     .slice(0, 5)

@@ -1,7 +1,7 @@
 import { and, asc, count, desc, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import { type Cursor, decodeCursor, encodeCursor } from '../lib/cursor'
-import type { EnvContext } from '../tenancy/context'
+import type { EnvDb } from './types'
 
 export interface Page<T> {
   data: T[]
@@ -62,7 +62,7 @@ type Listable = SQLiteTable & { createdAt: SQLiteColumn; id: SQLiteColumn }
  * first (roles and permissions, so the system ones lead); with the total when it was asked for.
  */
 export function tablePage<T extends Listable>(
-  ctx: EnvContext,
+  ctx: { db: EnvDb },
   table: T,
   filter: SQL | undefined,
   q: ListQuery,

@@ -1,6 +1,10 @@
 import type { Effects } from '../lib/effects'
-import type { Logger } from '../log'
-import type { EnvDb, EnvTx } from '../tenancy/open'
+import type { EnvDb, EnvTx } from './types'
+
+/** Where a failed post-commit effect is reported (the env's logger). */
+interface ErrorLog {
+  error(obj: object, msg: string): void
+}
 
 export type After = (effect: () => unknown) => void
 
@@ -13,7 +17,7 @@ export type After = (effect: () => unknown) => void
  * anything else owning the process) can wait for them: `await effects.idle()`.
  */
 export function withTx<T>(
-  ctx: { db: EnvDb; log: Logger; effects: Effects },
+  ctx: { db: EnvDb; log: ErrorLog; effects: Effects },
   fn: (tx: EnvTx, after: After) => T,
 ): T {
   if (fn.constructor.name === 'AsyncFunction') throw new TypeError('withTx: the callback must be synchronous')

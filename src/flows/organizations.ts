@@ -1,8 +1,6 @@
-import { and, eq } from 'drizzle-orm'
-import { type ListQuery, pageOf, tablePage } from '../db/pages'
+import type { ListQuery } from '../db/pages'
 import { withTx } from '../db/tx'
 import type { ClientActor } from '../domain/clients/service'
-import { emit } from '../domain/events/service'
 import { missingPermission, organizationsDisabled, orgNotFound } from '../domain/organizations/errors'
 import {
   acceptOrgInvitation,
@@ -11,24 +9,27 @@ import {
   pageOfInvitations,
   pendingInvitationsFilter,
 } from '../domain/organizations/invitations'
-import { MANAGE_MEMBERS, READ_MEMBERS, requireRoleByKey, roleHas } from '../domain/organizations/rbac'
-import { organizationMembershipRequests, organizationMemberships } from '../domain/organizations/schema'
+import { MANAGE_MEMBERS, READ_MEMBERS, roleHas } from '../domain/organizations/rbac'
+import {
+  pageOfMembershipRequests,
+  type RequestStatus,
+  settleMembershipRequest,
+} from '../domain/organizations/requests'
 import {
   loadOrgWithCounts,
   toFapiInvitations,
   toFapiMemberships,
   toFapiOrganization,
-  toMembershipRequestResource,
 } from '../domain/organizations/serialize'
 import {
   assertOrganizationsEnabled,
   findMembership,
   findOrganization,
-  insertMembership,
   insertOrganization,
   listMemberships,
-  pageOfMemberships,
+  pageOfUserMemberships,
   removeMembership,
+  userOrganizationIds,
 } from '../domain/organizations/service'
 import { assertAllowedRedirect } from '../domain/redirects/service'
 import { isLive, sessionTokenRefused, setActiveOrganization } from '../domain/sessions/service'
@@ -118,18 +119,13 @@ export function leaveOrganization(ctx: EnvContext, actor: ClientActor, id: strin
 
 export function myMemberships(ctx: EnvContext, actor: ClientActor, q: ListQuery) {
   const { user: agg } = requireSignedIn(ctx, actor, actor.sessionId)
-  return pageOfMemberships(ctx, eq(organizationMemberships.userId, agg.user.id), q, toFapiMemberships)
+  return pageOfUserMemberships(ctx, agg.user.id, q, toFapiMemberships)
 }
 
 function userInvitationScope(ctx: EnvContext, actor: ClientActor) {
   const { user: agg } = requireSignedIn(ctx, actor, actor.sessionId)
   const emails = agg.emails.filter((e) => e.verified).map((e) => e.emailAddress)
-  const memberOf = ctx.db
-    .select({ id: organizationMemberships.organizationId })
-    .from(organizationMemberships)
-    .where(eq(organizationMemberships.userId, agg.user.id))
-    .all()
-    .map((r) => r.id)
+  const memberOf = userOrganizationIds(ctx.db, agg.user.id)
   return { agg, emails, memberOf }
 }
 
@@ -154,32 +150,14 @@ export function acceptMyInvitation(ctx: EnvContext, actor: ClientActor, invitati
   return toFapiInvitations(ctx, ctx.db, [accepted])[0]!
 }
 
-function pageOfRequests(ctx: EnvContext, filter: ReturnType<typeof and>, q: ListQuery) {
-  const page = tablePage(ctx, organizationMembershipRequests, filter, q)
-  return pageOf(
-    page.rows.map((r) => toMembershipRequestResource(ctx, ctx.db, r)),
-    page.next_cursor,
-    page.total,
-  )
-}
-
-type RequestStatus = 'pending' | 'accepted' | 'rejected'
-
 /** Requests to join made for the user (verified domains in `automatic_suggestion` mode). */
 export function myMembershipRequests(
   ctx: EnvContext,
   actor: ClientActor,
   q: ListQuery & { status?: RequestStatus },
 ) {
-  const { user: agg } = requireSignedIn(ctx, actor, actor.sessionId)
-  return pageOfRequests(
-    ctx,
-    and(
-      eq(organizationMembershipRequests.userId, agg.user.id),
-      q.status ? eq(organizationMembershipRequests.status, q.status) : undefined,
-    ),
-    q,
-  )
+  const { user } = requireSignedIn(ctx, actor, actor.sessionId)
+  return pageOfMembershipRequests(ctx, { userId: user.user.id, status: q.status }, q)
 }
 
 // ---- membership requests (members who manage members) -------------------------------------
@@ -191,14 +169,7 @@ export function listOrganizationRequests(
   q: ListQuery & { status?: RequestStatus },
 ) {
   const { org } = requireMember(ctx, actor, id, MANAGE_MEMBERS)
-  return pageOfRequests(
-    ctx,
-    and(
-      eq(organizationMembershipRequests.organizationId, org.id),
-      q.status ? eq(organizationMembershipRequests.status, q.status) : undefined,
-    ),
-    q,
-  )
+  return pageOfMembershipRequests(ctx, { organizationId: org.id, status: q.status }, q)
 }
 
 /** Accepting makes the user a member in the instance's default role; rejecting closes it. */
@@ -210,41 +181,7 @@ export function settleOrganizationRequest(
   outcome: 'accepted' | 'rejected',
 ) {
   const { org } = requireMember(ctx, actor, id, MANAGE_MEMBERS)
-  return withTx(ctx, (tx) => {
-    const r = isId('membershipRequest', requestId)
-      ? tx
-          .select()
-          .from(organizationMembershipRequests)
-          .where(
-            and(
-              eq(organizationMembershipRequests.id, requestId),
-              eq(organizationMembershipRequests.organizationId, org.id),
-            ),
-          )
-          .get()
-      : undefined
-    if (!r) throw notFound('organization membership request')
-    if (r.status !== 'pending')
-      throw new AppError(400, [
-        {
-          code: 'organization_membership_request_not_pending',
-          message: 'not pending',
-          long_message: `The request is ${r.status}.`,
-        },
-      ])
-    const now = ctx.clock.now()
-    if (outcome === 'accepted') {
-      const role = requireRoleByKey(tx, ctx.settings().organizations.default_role)
-      insertMembership(tx, ctx, { org, userId: r.userId, role, checkRoom: true })
-    }
-    tx.update(organizationMembershipRequests)
-      .set({ status: outcome, updatedAt: now })
-      .where(eq(organizationMembershipRequests.id, r.id))
-      .run()
-    const resource = toMembershipRequestResource(ctx, tx, { ...r, status: outcome, updatedAt: now })
-    emit(tx, ctx, `organizationMembershipRequest.${outcome}`, resource)
-    return resource
-  })
+  return withTx(ctx, (tx) => settleMembershipRequest(tx, ctx, org, requestId, outcome))
 }
 
 // ---- active organization ------------------------------------------------------------------

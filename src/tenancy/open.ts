@@ -2,7 +2,9 @@ import { Database } from 'bun:sqlite'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from '../db/migrations'
 
-export type EnvDb = ReturnType<typeof openEnvDatabase>['db']
+import type { EnvDb } from '../db/types'
+
+export type { EnvDb, EnvTx } from '../db/types'
 
 function applyPragmas(client: Database) {
   client.exec('PRAGMA busy_timeout = 5000')
@@ -11,7 +13,7 @@ function applyPragmas(client: Database) {
 }
 
 /** Opens one env file and brings its schema up to date. */
-export function openEnvDatabase(file: string) {
+export function openEnvDatabase(file: string): { client: Database; db: EnvDb } {
   const client = new Database(file, { create: true, strict: true })
   try {
     applyPragmas(client)
@@ -36,5 +38,3 @@ export function openRegistryDatabase(file: string) {
     throw err
   }
 }
-
-export type EnvTx = Parameters<Parameters<EnvDb['transaction']>[0]>[0]

@@ -17,6 +17,13 @@ const Identifier = Type.Object({
 export const FIRST_FACTORS = ['password', 'email_code', 'email_link', 'phone_code'] as const
 export const SECOND_FACTORS = ['totp', 'phone_code', 'backup_code'] as const
 
+/** The identifier a factor sends its code or link to: it must be enabled for the factor to be. */
+export const FACTOR_NEEDS_IDENTIFIER: Partial<Record<string, 'email_address' | 'phone_number'>> = {
+  email_code: 'email_address',
+  email_link: 'email_address',
+  phone_code: 'phone_number',
+}
+
 /** The auth configuration sign-up and sign-in read; stored as one JSON document per env. */
 export const InstanceSettings = Type.Object({
   application_name: Type.String({ minLength: 1, maxLength: 128 }),

@@ -10,6 +10,8 @@ import { isTestIdentifier, queueMessage, TEST_CODE } from '../messages/service'
 import type { EmailTemplate, SmsTemplate } from '../messages/templates'
 import { type ChallengeRow, challenges } from './schema'
 
+export type { ChallengeRow }
+
 export const CODE_TTL_MS = 10 * 60_000
 export const LINK_TTL_MS = 10 * 60_000
 export const RESEND_COOLDOWN_MS = 30_000

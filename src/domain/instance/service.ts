@@ -5,7 +5,7 @@ import { formError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { environmentRow, writeSettings } from '../../tenancy/env-store'
 import { envKeysDir } from '../../tenancy/paths'
-import { InstanceSettings } from '../../tenancy/settings'
+import { FACTOR_NEEDS_IDENTIFIER, InstanceSettings } from '../../tenancy/settings'
 import { emit } from '../events/service'
 import { checkOrganizationSettings } from '../organizations/rbac'
 
@@ -91,19 +91,18 @@ export function checkSettings(s: InstanceSettings) {
   if (ids.username.min_length > ids.username.max_length) {
     throw invalid('identifiers.username.min_length', 'The minimum username length exceeds the maximum.')
   }
-  for (const f of s.first_factors) {
-    if ((f === 'email_code' || f === 'email_link') && !ids.email_address.enabled) {
-      throw invalid('first_factors', `${f} needs the email_address identifier enabled.`)
+  for (const [list, factors] of [
+    ['first_factors', s.first_factors],
+    ['second_factors', s.second_factors],
+  ] as const) {
+    for (const f of factors) {
+      const needs = FACTOR_NEEDS_IDENTIFIER[f]
+      if (needs && !ids[needs].enabled) throw invalid(list, `${f} needs the ${needs} identifier enabled.`)
     }
-    if (f === 'phone_code' && !ids.phone_number.enabled)
-      throw invalid('first_factors', 'phone_code needs the phone_number identifier enabled.')
   }
   if (!s.first_factors.length) throw invalid('first_factors', 'At least one first factor must be enabled.')
   if (s.password.required && !s.first_factors.includes('password')) {
     throw invalid('password.required', 'A required password must also be enabled as a first factor.')
-  }
-  if (s.second_factors.includes('phone_code') && !ids.phone_number.enabled) {
-    throw invalid('second_factors', 'phone_code needs the phone_number identifier enabled.')
   }
   if (s.second_factor_required && !s.second_factors.length) {
     throw invalid(

@@ -6,11 +6,11 @@ import { AppError, formError, formIdentifierExists, formParamMissing, notFound }
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import type { ChallengeRow } from '../challenges/schema'
 import {
   alreadyVerified,
   answerWithCode,
   assertAnswerable,
+  type ChallengeRow,
   deleteChallengesOf,
   findChallenge,
   issueCodeChallenge,

@@ -1,8 +1,7 @@
 import { and, count, eq, gt, inArray, type SQLWrapper, sql } from 'drizzle-orm'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import type { ChallengeRow } from '../challenges/schema'
-import { toChallengeResource } from '../challenges/service'
+import { type ChallengeRow, toChallengeResource } from '../challenges/service'
 import { findUser } from '../users/service'
 import {
   type DomainRow,

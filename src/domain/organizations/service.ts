@@ -413,6 +413,23 @@ export function pageOfMemberships<T>(
   return pageOf(present(ctx, ctx.db, page.rows), page.next_cursor, page.total)
 }
 
+/** The organizations a user belongs to, newest membership first, in the view `present` makes. */
+export const pageOfUserMemberships = <T>(
+  ctx: EnvContext,
+  userId: string,
+  q: { limit?: number; cursor?: string; include_total_count?: boolean },
+  present: (ctx: EnvContext, db: EnvContext['db'], rows: MembershipRow[]) => T[],
+) => pageOfMemberships(ctx, eq(organizationMemberships.userId, userId), q, present)
+
+/** The ids of the organizations a user belongs to. */
+export const userOrganizationIds = (db: Db, userId: string): string[] =>
+  db
+    .select({ id: organizationMemberships.organizationId })
+    .from(organizationMemberships)
+    .where(eq(organizationMemberships.userId, userId))
+    .all()
+    .map((r) => r.id)
+
 /** An organization's members, optionally of one role. */
 export function listMemberships<T>(
   ctx: EnvContext,

@@ -9,7 +9,7 @@ const STRATEGY = 'password'
 export const password: Factor = {
   strategy: STRATEGY,
   kind: 'first',
-  answer: 'password',
+  answer: 'secret',
   stepUp: true,
   implicit: true,
   options: (ctx, user) =>

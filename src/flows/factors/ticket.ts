@@ -12,7 +12,7 @@ const STRATEGY = 'ticket'
 export const ticket: Factor = {
   strategy: STRATEGY,
   kind: 'first',
-  answer: 'ticket',
+  answer: 'token',
   stepUp: false,
   options: () => [],
   prepare() {

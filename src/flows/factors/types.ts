@@ -18,8 +18,11 @@ import type { InstanceSettings } from '../../tenancy/settings'
 /** The step a factor serves in a sign-in (and which challenge step it issues). */
 export type FactorKind = 'first' | 'second' | 'reset'
 
-/** How the person answers: in the request (password, code), by opening a link, or elsewhere. */
-export type AnswerKind = 'password' | 'code' | 'link' | 'redirect' | 'ticket'
+/**
+ * How the person answers: a secret they know, typed in the request (a password); a code we sent
+ * or their device shows; a link they open; a redirect they come back from; a token they present.
+ */
+export type AnswerKind = 'secret' | 'code' | 'link' | 'redirect' | 'token'
 
 /** One entry of `supported_first_factors` / `supported_second_factors` (wire shape). */
 export interface FactorOption {

@@ -179,7 +179,7 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
   // A factor answered in the create request itself (identifier + password): its slow check
   // (the hash) runs before any transaction.
   const oneShot = FACTORS.find(
-    (f) => f.answer === 'password' && (input.strategy === f.strategy || input.password !== undefined),
+    (f) => f.answer === 'secret' && (input.strategy === f.strategy || input.password !== undefined),
   )
   let prechecked: boolean | null = null
   if (oneShot) {
@@ -317,12 +317,12 @@ export async function answerSignInChallenge(
     throw clientStateInvalid(`This sign-in is ${signIn.status}.`)
   if (factor.kind !== 'second' && signIn.status === 'needs_second_factor')
     throw clientStateInvalid('The first factor is done: answer a second-factor challenge.')
-  if (factor.answer === 'password') {
+  if (factor.answer === 'secret') {
     if (signIn.status !== 'needs_first_factor') throw clientStateInvalid(`This sign-in is ${signIn.status}.`)
     if (user && !factor.options(ctx, user).length) throw strategyInvalid(factor.strategy)
   }
   const now = ctx.clock.now()
-  if (issued && (issued.status !== 'unverified' || factor.answer === 'password')) {
+  if (issued && (issued.status !== 'unverified' || factor.answer === 'secret')) {
     if (!(issued.status === 'unverified' && now >= issued.expireAt)) assertAnswerable(issued, now)
   }
   const attempt = { ctx, user, input, purpose: 'sign_in' as const }

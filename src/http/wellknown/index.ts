@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { jwksWellKnown } from '../../domain/keys/routes'
+import { jwksWellKnown } from '../../domain/keys/jwks.routes'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
