@@ -12,8 +12,11 @@ export const ChallengeResource = t.Object({
     t.Literal('verified'),
     t.Literal('failed'),
     t.Literal('expired'),
+    t.Literal('transferable'),
   ]),
   safe_identifier: t.Nullable(t.String()),
+  /** Redirect factors only: where to send the browser to verify. */
+  external_verification_redirect_url: t.Optional(t.String()),
   target_id: t.Nullable(t.String()),
   attempts: t.Integer(),
   expire_at: t.Integer(),

@@ -1,6 +1,10 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
-export const CHALLENGE_STATUSES = ['unverified', 'verified', 'failed', 'expired'] as const
+/**
+ * `transferable`: an external provider vouched for an identity that has no user yet; a sign-up
+ * may take it over (`transfer: true`).
+ */
+export const CHALLENGE_STATUSES = ['unverified', 'verified', 'failed', 'expired', 'transferable'] as const
 export type ChallengeStatus = (typeof CHALLENGE_STATUSES)[number]
 
 /**
@@ -26,6 +30,10 @@ export const challenges = sqliteTable(
     codeHash: text('code_hash'),
     linkTokenHash: text('link_token_hash'),
     redirectUrl: text('redirect_url'),
+    /** Redirect factors: where the browser goes to verify (the provider's authorization URL). */
+    externalUrl: text('external_url'),
+    /** What a redirect factor's callback established (a transferable external identity). */
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>(),
     /** The client that asked for it (email links may have to be opened there). */
     clientId: text('client_id'),
     verifiedFromClientId: text('verified_from_client_id'),

@@ -48,6 +48,7 @@ export function toChallengeResource(c: ChallengeRow, now: number) {
     strategy: c.strategy,
     status: expired ? ('expired' as const) : c.status,
     safe_identifier: c.target ? maskIdentifier(c.target) : null,
+    ...(c.externalUrl ? { external_verification_redirect_url: c.externalUrl } : {}),
     target_id: c.targetId,
     attempts: c.attempts,
     expire_at: c.expireAt,
@@ -181,7 +182,10 @@ function newChallenge(
   now: number,
   ttlMs: number,
   parts: Partial<
-    Pick<ChallengeRow, 'id' | 'targetId' | 'target' | 'codeHash' | 'linkTokenHash' | 'redirectUrl'>
+    Pick<
+      ChallengeRow,
+      'id' | 'targetId' | 'target' | 'codeHash' | 'linkTokenHash' | 'redirectUrl' | 'externalUrl'
+    >
   >,
 ): ChallengeRow {
   return {
@@ -196,6 +200,8 @@ function newChallenge(
     codeHash: parts.codeHash ?? null,
     linkTokenHash: parts.linkTokenHash ?? null,
     redirectUrl: parts.redirectUrl ?? null,
+    externalUrl: parts.externalUrl ?? null,
+    payload: null,
     clientId: input.clientId,
     verifiedFromClientId: null,
     attempts: 0,
@@ -278,6 +284,54 @@ export function issueLinkChallenge(
   return row
 }
 
+/** How long a browser may take at an external provider before coming back. */
+export const REDIRECT_TTL_MS = 10 * 60_000
+
+/**
+ * A redirect factor's challenge: the browser is sent to `externalUrl` and comes back with the
+ * opaque `state`, which finds this challenge again (only its hash is stored); the browser then
+ * returns to `redirectUrl`.
+ */
+export function issueRedirectChallenge(
+  tx: EnvTx,
+  ctx: EnvContext,
+  input: IssueBase & { state: string; externalUrl: string; redirectUrl: string | null },
+): ChallengeRow {
+  supersede(tx, ctx, input.parentType, input.parentId, input.step)
+  const row = newChallenge(input, ctx.clock.now(), REDIRECT_TTL_MS, {
+    linkTokenHash: sha256Hex(input.state),
+    externalUrl: input.externalUrl,
+    redirectUrl: input.redirectUrl,
+  })
+  tx.insert(challenges).values(row).run()
+  return row
+}
+
+/** The challenge an opaque `state` (or a magic link's token) belongs to. */
+export const findByState = (ctx: EnvContext, state: string) => findByLinkToken(ctx, state)
+
+/** The verification failed for good (an external provider refused it). */
+export function failChallenge(tx: EnvTx, ctx: EnvContext, c: ChallengeRow) {
+  tx.update(challenges)
+    .set({ status: 'failed', updatedAt: ctx.clock.now() })
+    .where(eq(challenges.id, c.id))
+    .run()
+}
+
+/** A provider vouched for an identity nobody has: a sign-up may take it over. */
+export function markTransferable(
+  tx: EnvTx,
+  ctx: EnvContext,
+  c: ChallengeRow,
+  payload: Record<string, unknown>,
+) {
+  const now = ctx.clock.now()
+  tx.update(challenges)
+    .set({ status: 'transferable', payload, verifiedAt: now, updatedAt: now })
+    .where(eq(challenges.id, c.id))
+    .run()
+}
+
 /**
  * A challenge answered in place (password, TOTP, backup code) or checked by us later (a DNS
  * record): nothing is sent.
@@ -343,7 +397,7 @@ export const codeMatches = (c: ChallengeRow, code: string): boolean =>
 
 /** Throws unless the challenge can still be answered. */
 export function assertAnswerable(c: ChallengeRow, now: number) {
-  if (c.status === 'verified') throw alreadyVerified()
+  if (c.status === 'verified' || c.status === 'transferable') throw alreadyVerified()
   if (c.status === 'failed') throw verificationFailed()
   if (c.status === 'expired' || now >= c.expireAt) throw verificationExpired()
 }

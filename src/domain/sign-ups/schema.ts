@@ -22,6 +22,8 @@ export const signUps = sqliteTable(
     publicMetadata: text('public_metadata', { mode: 'json' }).$type<Metadata>().notNull(),
     /** The invitation whose ticket this sign-up presented. */
     invitationId: text('invitation_id'),
+    /** The sign-in challenge whose external identity this sign-up took over (`transfer: true`). */
+    transferChallengeId: text('transfer_challenge_id'),
     createdUserId: text('created_user_id'),
     createdSessionId: text('created_session_id'),
     abandonAt: integer('abandon_at').notNull(),

@@ -33,6 +33,7 @@ export function insertSignUp(
     unsafeMetadata: {},
     publicMetadata: {},
     invitationId: null,
+    transferChallengeId: null,
     createdUserId: null,
     createdSessionId: null,
     abandonAt: now + SIGN_UP_TTL_MS,

@@ -21,7 +21,7 @@ import type { UserAggregate } from '../../domain/users/serialize'
 import { type AppError, formError, notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { clientStateInvalid } from '../errors'
-import { type AnswerInput, FACTORS, type Factor, type PrepareInput } from '../factors'
+import { type AnswerInput, type Factor, factorsOf, type PrepareInput } from '../factors'
 import { pickOption } from '../factors/shared'
 import { requireSignedIn } from './signed-in'
 
@@ -34,9 +34,10 @@ import { requireSignedIn } from './signed-in'
 type Level = ReverificationRow['level']
 type Step = 'first' | 'second'
 
-const factorsOf = (step: Step) => FACTORS.filter((f) => f.stepUp && f.kind === step)
+const stepUpFactors = (ctx: EnvContext, step: Step) =>
+  factorsOf(ctx).filter((f) => f.stepUp && f.kind === step)
 const optionsOf = (ctx: EnvContext, user: UserAggregate, step: Step) =>
-  factorsOf(step).flatMap((f) => f.options(ctx, user))
+  stepUpFactors(ctx, step).flatMap((f) => f.options(ctx, user))
 
 function toResource(ctx: EnvContext, user: UserAggregate | null, r: ReverificationRow) {
   return {
@@ -88,7 +89,7 @@ export function issueReverificationChallenge(
   const { session, user } = requireSignedIn(ctx, actor, sid)
   const r = currentOf(ctx, session.id)
   const step = stepOf(r)
-  const factor = factorsOf(step).find((f) => f.strategy === input.strategy)
+  const factor = stepUpFactors(ctx, step).find((f) => f.strategy === input.strategy)
   const options = factor?.options(ctx, user) ?? []
   if (!factor || !options.length)
     throw formError(
@@ -121,8 +122,8 @@ export function issueReverificationChallenge(
   return toChallengeResource(c, ctx.clock.now())
 }
 
-const factorOfChallenge = (c: ChallengeRow): Factor | undefined =>
-  FACTORS.find(
+const factorOfChallenge = (ctx: EnvContext, c: ChallengeRow): Factor | undefined =>
+  factorsOf(ctx).find(
     (f) => f.stepUp && f.strategy === c.strategy && (c.step === 'second_factor') === (f.kind === 'second'),
   )
 
@@ -138,7 +139,7 @@ export async function answerReverificationChallenge(
   const c = findChallenge(ctx, 'session', session.id, cid)
   if (!c || (c.id !== r.firstFactorChallengeId && c.id !== r.secondFactorChallengeId))
     throw notFound('challenge')
-  const factor = factorOfChallenge(c)
+  const factor = factorOfChallenge(ctx, c)
   if (!factor) throw notFound('challenge')
   assertAnswerable(c, ctx.clock.now())
   const attempt = { ctx, user, input, purpose: 'step_up' as const }

@@ -39,6 +39,26 @@ export const FACTORS: readonly Factor[] = [
   backupCode,
 ]
 
+/**
+ * Factors an env adds from its own configuration (a social provider, an enterprise connection):
+ * each source lists the env's redirect factors. Capabilities register their source at start.
+ */
+export type FactorSource = (ctx: EnvContext) => readonly Factor[]
+const sources: FactorSource[] = []
+
+/** Adds a source of per-env factors; the returned function removes it again. */
+export function registerFactorSource(source: FactorSource): () => void {
+  sources.push(source)
+  return () => {
+    const i = sources.indexOf(source)
+    if (i !== -1) sources.splice(i, 1)
+  }
+}
+
+/** Every factor of this env: the built-in ones, then those its configuration adds. */
+export const factorsOf = (ctx: EnvContext): readonly Factor[] =>
+  sources.length ? [...FACTORS, ...sources.flatMap((source) => source(ctx))] : FACTORS
+
 /** Factors that verify an email address or phone number (sign-up, profile). */
 export const VERIFIERS: readonly IdentifierVerifier[] = [
   emailCodeVerifier,
@@ -46,31 +66,40 @@ export const VERIFIERS: readonly IdentifierVerifier[] = [
   phoneCodeVerifier,
 ]
 
-/** The factor of that strategy serving one of these kinds. */
-export const factorFor = (strategy: string, kinds: readonly FactorKind[]): Factor | undefined =>
-  FACTORS.find((f) => f.strategy === strategy && kinds.includes(f.kind))
+/** The env's factor of that strategy serving one of these kinds. */
+export const factorFor = (
+  ctx: EnvContext,
+  strategy: string,
+  kinds: readonly FactorKind[],
+): Factor | undefined => factorsOf(ctx).find((f) => f.strategy === strategy && kinds.includes(f.kind))
 
 /** What the user may sign in with: first factors, then the reset codes. */
 export const firstFactorOptions = (ctx: EnvContext, user: UserAggregate): FactorOption[] =>
-  FACTORS.filter((f) => f.kind !== 'second').flatMap((f) => f.options(ctx, user))
+  factorsOf(ctx)
+    .filter((f) => f.kind !== 'second')
+    .flatMap((f) => f.options(ctx, user))
 
 /** The user's enrolled second factors that the env accepts. */
 export const secondFactorOptions = (ctx: EnvContext, user: UserAggregate): FactorOption[] =>
-  FACTORS.filter((f) => f.kind === 'second').flatMap((f) => f.options(ctx, user))
+  factorsOf(ctx)
+    .filter((f) => f.kind === 'second')
+    .flatMap((f) => f.options(ctx, user))
 
 /**
  * Options for an identifier that matches no user, when enumeration protection is on: the same
- * shape a user with that one identifier and a password would get.
+ * shape a user with that one identifier and a password would get (and what anyone may use).
  */
 export const decoyOptions = (ctx: EnvContext, identifier: string): FactorOption[] =>
-  FACTORS.filter((f) => f.kind !== 'second').flatMap((f) => f.decoyOptions?.(ctx, identifier) ?? [])
+  factorsOf(ctx)
+    .filter((f) => f.kind !== 'second')
+    .flatMap((f) => f.decoyOptions?.(ctx, identifier) ?? f.anonymousOptions?.(ctx) ?? [])
 
 /** Has the user any second factor at all, whatever the env accepts (the `setup-mfa` task)? */
 export const hasSecondFactor = (user: UserAggregate) => FACTORS.some((f) => f.enrolled?.(user) ?? false)
 
 /** The factor a create request identifies its user with by itself (a ticket), if any. */
 export const identifyingFactor = (ctx: EnvContext, input: { ticket?: string; strategy?: string }) => {
-  for (const f of FACTORS) {
+  for (const f of factorsOf(ctx)) {
     const identified = f.identify?.(ctx, input)
     if (identified) return identified
   }
@@ -78,7 +107,12 @@ export const identifyingFactor = (ctx: EnvContext, input: { ticket?: string; str
 }
 
 /** The factor whose challenge may be answered without being issued (`cid` names it). */
-export const implicitFactor = (strategy: string) => FACTORS.find((f) => f.implicit && f.strategy === strategy)
+export const implicitFactor = (ctx: EnvContext, strategy: string) =>
+  factorsOf(ctx).find((f) => f.implicit && f.strategy === strategy)
+
+/** The factor that issued a challenge (the redirect factor a callback's state belongs to). */
+export const factorOfStrategy = (ctx: EnvContext, strategy: string): Factor | undefined =>
+  factorsOf(ctx).find((f) => f.strategy === strategy && f.kind === 'first')
 
 /** Second factors that recognise a code by its shape (an operator checks a code for a user). */
 export const codeShapedFactors = FACTORS.filter((f): f is CodeShapedFactor => 'shape' in f && 'consume' in f)

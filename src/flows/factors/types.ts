@@ -122,6 +122,11 @@ export interface Factor {
   implicit?: boolean
   /** The options this user has for the factor under the env's settings (empty: unavailable). */
   options(ctx: EnvContext, user: UserAggregate): FactorOption[]
+  /**
+   * Options when no user is known yet: factors that find the user themselves (an external
+   * provider, a passkey) are offered to anyone.
+   */
+  anonymousOptions?(ctx: EnvContext): FactorOption[]
   /** Options shown for an identifier nobody owns, when enumeration protection is on. */
   decoyOptions?(ctx: EnvContext, identifier: string): FactorOption[]
   /** Second factors: has the user enrolled it at all, whatever the env allows (`setup-mfa`)? */
@@ -144,6 +149,11 @@ export interface Factor {
    * assertion validation); the machine then signs in, links or transfers.
    */
   callback?(ctx: EnvContext, challenge: ChallengeRow, params: URLSearchParams): Promise<FactorOutcome>
+  /**
+   * Redirect factors: a sign-up took the external identity over (a transfer) and made this user;
+   * link the identity to it, in the sign-up's transaction.
+   */
+  onTransferred?(tx: EnvTx, ctx: EnvContext, userId: string, identity: ExternalIdentity): void
   /**
    * Identifying factors (a ticket): the create request names the user by itself. null when the
    * request is not for this factor; `commit` uses the proof up in the sign-in's transaction.

@@ -27,10 +27,10 @@ import type { EnvTx } from '../../tenancy/open'
 import { clientStateInvalid, strategyInvalid } from '../errors'
 import {
   type AnswerInput,
-  FACTORS,
   type Factor,
   type FactorKind,
   factorFor,
+  factorsOf,
   identifyingFactor,
   implicitFactor,
   type PrepareInput,
@@ -75,10 +75,14 @@ function resolveUser(ctx: EnvContext, identifier: string): UserAggregate | null 
   return userId ? findUser(ctx, userId) : null
 }
 
-/** The user's (or, for an unknown identifier, the decoy's) options of one factor. */
+/**
+ * The user's options of one factor; for an unknown identifier the decoy's; with no identifier,
+ * what anyone may use (factors that find the user themselves).
+ */
 function optionsOf(ctx: EnvContext, factor: Factor, user: UserAggregate | null, identifier: string | null) {
   if (user) return factor.options(ctx, user)
-  return identifier ? (factor.decoyOptions?.(ctx, identifier) ?? []) : []
+  if (identifier) return factor.decoyOptions?.(ctx, identifier) ?? factor.anonymousOptions?.(ctx) ?? []
+  return factor.anonymousOptions?.(ctx) ?? []
 }
 
 /** Issues the factor's challenge for the sign-in and records it as the step's current one. */
@@ -114,7 +118,7 @@ function prepareFactor(
  * The first factor passed: either a second factor is due, or the sign-in completes through the
  * session door on the sign-in's client.
  */
-function afterFirstFactor(
+export function afterFirstFactor(
   tx: EnvTx,
   ctx: EnvContext,
   actor: ClientActor | null,
@@ -178,7 +182,7 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
   if (user) assertMaySignIn(user.user, ctx.clock.now())
   // A factor answered in the create request itself (identifier + password): its slow check
   // (the hash) runs before any transaction.
-  const oneShot = FACTORS.find(
+  const oneShot = factorsOf(ctx).find(
     (f) => f.answer === 'secret' && (input.strategy === f.strategy || input.password !== undefined),
   )
   let prechecked: boolean | null = null
@@ -190,7 +194,7 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
       (await oneShot.precheck?.({ ctx, user, input: { password: input.password }, purpose: 'sign_in' })) ??
       null
   }
-  const named = !oneShot && input.strategy ? factorFor(input.strategy, firstKinds) : undefined
+  const named = !oneShot && input.strategy ? factorFor(ctx, input.strategy, firstKinds) : undefined
   named?.validatePrepare?.(ctx, actor, input)
   if (input.redirect_url) assertAllowedRedirect(ctx, input.redirect_url, actor.frontendUrl)
 
@@ -216,7 +220,8 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
       failure = recordWrongAnswer(tx, ctx, prepared.challenge, signIn.userId, oneShot.wrongAnswer(attempt))
       return signIn
     }
-    if (input.strategy && identifier) {
+    // Factors that find the user themselves (an external provider) need no identifier.
+    if (input.strategy && (identifier || named?.anonymousOptions)) {
       if (!named) throw strategyInvalid(input.strategy)
       signIn = prepareFactor(tx, ctx, after, actor, signIn, user, named, input).signIn
     }
@@ -260,11 +265,14 @@ export interface IssueInput extends PrepareInput {
 
 export function issueSignInChallenge(ctx: EnvContext, actor: ClientActor, id: string, input: IssueInput) {
   const signIn = requireOpenSignIn(ctx, actor, id)
+  if (input.redirect_url) assertAllowedRedirect(ctx, input.redirect_url, actor.frontendUrl)
   const challenge = withTx(ctx, (tx, after) => {
-    if (signIn.status === 'needs_first_factor') {
+    // A factor that finds the user itself (an external provider) needs no identifier first.
+    const anonymous = factorFor(ctx, input.strategy, firstKinds)?.anonymousOptions !== undefined
+    if (signIn.status === 'needs_first_factor' || (signIn.status === 'needs_identifier' && anonymous)) {
       const user = signIn.userId ? findUser(ctx, signIn.userId) : null
       if (user) assertMaySignIn(user.user, ctx.clock.now())
-      const factor = factorFor(input.strategy, firstKinds)
+      const factor = factorFor(ctx, input.strategy, firstKinds)
       if (!factor) throw strategyInvalid(input.strategy)
       factor.validatePrepare?.(ctx, actor, input)
       return prepareFactor(tx, ctx, after, actor, signIn, user, factor, input).challenge
@@ -272,7 +280,7 @@ export function issueSignInChallenge(ctx: EnvContext, actor: ClientActor, id: st
     if (signIn.status === 'needs_second_factor') {
       const user = signIn.userId ? findUser(ctx, signIn.userId) : null
       if (!user) throw clientStateInvalid('This sign-in has no user.')
-      const factor = factorFor(input.strategy, ['second'])
+      const factor = factorFor(ctx, input.strategy, ['second'])
       if (!factor) throw strategyInvalid(input.strategy)
       return prepareFactor(tx, ctx, after, actor, signIn, user, factor, input).challenge
     }
@@ -299,15 +307,25 @@ export async function answerSignInChallenge(
   input: AnswerInput,
 ) {
   const own = requireClientSignIn(ctx, actor.client?.id, id)
-  const implicit = implicitFactor(cid)
+  const implicit = implicitFactor(ctx, cid)
   const issued = implicit ? null : findChallenge(ctx, 'sign_in', own.id, cid)
   if (!implicit && !issued) throw notFound('challenge')
-  const factor = implicit ?? factorFor(issued!.strategy, KINDS_OF_STEP[issued!.step] ?? [])
+  const factor = implicit ?? factorFor(ctx, issued!.strategy, KINDS_OF_STEP[issued!.step] ?? [])
   if (!factor) throw notFound('challenge')
-  // The seed: a link is answered out of band; an empty answer reports where it stands.
-  if (factor.answer === 'link' && input.code === undefined && input.password === undefined) {
-    if (issued?.status === 'verified') return toSignInResource(ctx, own)
-    throw clientStateInvalid('The link in the email has not been opened yet.', 'not opened yet')
+  // The seed: a link (or an external provider) is answered out of band; an empty answer reports
+  // where it stands.
+  if (
+    (factor.answer === 'link' || factor.answer === 'redirect') &&
+    input.code === undefined &&
+    input.password === undefined
+  ) {
+    if (issued?.status === 'verified' || issued?.status === 'transferable') return toSignInResource(ctx, own)
+    throw clientStateInvalid(
+      factor.answer === 'link'
+        ? 'The link in the email has not been opened yet.'
+        : 'The verification has not come back yet.',
+      'not opened yet',
+    )
   }
   const signIn = requireOpenSignIn(ctx, actor, id)
   if (signIn.status === 'complete') throw clientStateInvalid('This sign-in is already complete.')

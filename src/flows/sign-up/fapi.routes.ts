@@ -20,6 +20,7 @@ export const SignUpBody = t.Object({
   ticket: t.Optional(t.String({ maxLength: 512 })),
   strategy: t.Optional(t.String({ maxLength: 64 })),
   redirect_url: t.Optional(t.String({ maxLength: 2048 })),
+  transfer: t.Optional(t.BooleanString()),
 })
 
 export const signUpsFapi = capabilityRoutes('fapi:sign-ups')

@@ -1,7 +1,14 @@
 import { withTx } from '../../db/tx'
 import type { ChallengeRow } from '../../domain/challenges/schema'
-import { answerWithCode, requireChallenge, toChallengeResource } from '../../domain/challenges/service'
+import {
+  answerWithCode,
+  findChallengeById,
+  markVerified,
+  requireChallenge,
+  toChallengeResource,
+} from '../../domain/challenges/service'
 import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
+import { findSignIn } from '../../domain/sign-ins/store'
 import type { SignUpRow } from '../../domain/sign-ups/schema'
 import { findSignUp, insertSignUp, requireClientSignUp, updateSignUp } from '../../domain/sign-ups/store'
 import {
@@ -19,7 +26,9 @@ import type { EnvTx } from '../../tenancy/open'
 import { clientStateInvalid } from '../errors'
 import {
   defaultVerification,
+  type ExternalIdentity,
   factorEnabled,
+  factorOfStrategy,
   type IdentifierVerifier,
   type PrepareInput,
   passwordFactor,
@@ -48,6 +57,8 @@ export interface SignUpInput {
   ticket?: string
   strategy?: string
   redirect_url?: string
+  /** Take over the external identity the client's sign-in found no user for. */
+  transfer?: boolean
 }
 
 const disabled = (param: string) =>
@@ -131,6 +142,7 @@ function completeIfReady(
     unsafeMetadata: r.unsafeMetadata,
   })
   if (ticket) consumeTicket(tx, ctx, ticket, created.id)
+  if (r.transferChallengeId) linkTransferred(tx, ctx, r.transferChallengeId, created.id)
   const session = establishSession(tx, ctx, r.clientId, loadUser(tx, created.id)!, {
     factorsVerified: { first: true, second: false },
     strategy: r.emailVerificationStrategy ?? 'sign_up',
@@ -142,6 +154,31 @@ function completeIfReady(
     createdSessionId: session.id,
     passwordDigest: null,
   })
+}
+
+/** The transferable external identity of the client's current sign-in, or 400. */
+function transferSource(ctx: EnvContext, actor: ClientActor) {
+  const signIn = actor.client?.signInId ? findSignIn(ctx.db, actor.client.signInId) : null
+  const c = signIn?.firstFactorChallengeId ? findChallengeById(ctx.db, signIn.firstFactorChallengeId) : null
+  if (!c || c.status !== 'transferable' || !c.payload)
+    throw clientStateInvalid(
+      'There is nothing to transfer: no sign-in of this client found an unknown external account.',
+    )
+  return { challenge: c, identity: c.payload as unknown as ExternalIdentity }
+}
+
+/** The new user takes the transferred identity over: its factor links it; the proof is used up. */
+function linkTransferred(tx: EnvTx, ctx: EnvContext, challengeId: string, userId: string) {
+  const c = findChallengeById(tx, challengeId)
+  if (!c || c.status !== 'transferable')
+    throw clientStateInvalid('The external account was already taken over.')
+  factorOfStrategy(ctx, c.strategy)?.onTransferred?.(
+    tx,
+    ctx,
+    userId,
+    c.payload as unknown as ExternalIdentity,
+  )
+  markVerified(tx, ctx, c)
 }
 
 function assertModeAllows(ctx: EnvContext, ticket: Ticket | null) {
@@ -189,6 +226,18 @@ export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: S
   const ticket = invitationTicket(ctx, input.ticket)
   assertModeAllows(ctx, ticket)
   const fields = await prepareFields(ctx, input)
+  const transfer = input.transfer ? transferSource(ctx, actor) : null
+  if (transfer) {
+    const { identity, challenge } = transfer
+    if (identity.emailAddress) {
+      fields.emailAddress = normalizeEmail(identity.emailAddress)
+      fields.emailVerified = identity.emailVerified
+      fields.emailVerificationStrategy = identity.emailVerified ? challenge.strategy : null
+    }
+    fields.firstName ??= identity.firstName
+    fields.lastName ??= identity.lastName
+    fields.transferChallengeId = challenge.id
+  }
   if (ticket) {
     // The invitation proves the invited address.
     if (fields.emailAddress && fields.emailAddress !== ticket.row.emailAddress) {

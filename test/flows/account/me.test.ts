@@ -14,7 +14,7 @@ import {
   signedIn,
   signIn,
   uniqueEmail,
-} from './support'
+} from '../support'
 
 const fresh = freshHarnesses()
 

@@ -1,6 +1,6 @@
 import { afterAll, expect } from 'bun:test'
-import { type Browser, browser, recordingDelivery } from '../../helpers/browser'
-import { body, createHarness, type Harness, type TestEnv } from '../../helpers/harness'
+import { type Browser, browser, recordingDelivery } from '../helpers/browser'
+import { body, createHarness, type Harness, type TestEnv } from '../helpers/harness'
 
 /** Shared by the identity suites: users, sign-ins and assertions on error envelopes. */
 export const PASSWORD = 'correct horse battery'

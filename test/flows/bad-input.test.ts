@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { type Browser, browser } from '../../helpers/browser'
-import { body, createHarness } from '../../helpers/harness'
+import { type Browser, browser } from '../helpers/browser'
+import { body, createHarness } from '../helpers/harness'
 import { createUser, emailOf, expectError, ok, PASSWORD, patchInstance, row, signedIn } from './support'
 
 // Every FAPI route is read from the served OpenAPI document, so a new route is covered as it lands.

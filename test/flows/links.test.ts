@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
-import { type Browser, browser, type recordingDelivery } from '../../helpers/browser'
-import { body, type Harness } from '../../helpers/harness'
+import { type Browser, browser, type recordingDelivery } from '../helpers/browser'
+import { body, type Harness } from '../helpers/harness'
 import {
   createUser,
   emailOf,

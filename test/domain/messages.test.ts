@@ -1,6 +1,4 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { browser, recordingDelivery } from '../../helpers/browser'
-import { createHarness, type Harness } from '../../helpers/harness'
 import {
   bapiJson,
   createUser,
@@ -12,7 +10,9 @@ import {
   patchInstance,
   signedIn,
   uniqueEmail,
-} from './support'
+} from '../flows/support'
+import { browser, recordingDelivery } from '../helpers/browser'
+import { createHarness, type Harness } from '../helpers/harness'
 
 const open: Harness[] = []
 afterAll(() => {

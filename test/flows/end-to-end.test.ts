@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createLocalJWKSet, jwtVerify } from 'jose'
-import { browser, recordingDelivery } from '../../helpers/browser'
-import { body, createHarness, type Harness } from '../../helpers/harness'
+import { browser, recordingDelivery } from '../helpers/browser'
+import { body, createHarness, type Harness } from '../helpers/harness'
 
 const delivery = recordingDelivery()
 let h: Harness

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { browser } from '../../helpers/browser'
-import { createHarness, type Harness } from '../../helpers/harness'
+import { browser } from '../helpers/browser'
+import { createHarness, type Harness } from '../helpers/harness'
 import { createUser, emailOf, expectError, ok, PASSWORD, patchInstance, row } from './support'
 
 const open: Harness[] = []

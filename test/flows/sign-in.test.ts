@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import { type Browser, browser } from '../../helpers/browser'
-import type { Harness } from '../../helpers/harness'
+import { type Browser, browser } from '../helpers/browser'
+import type { Harness } from '../helpers/harness'
 import {
   bapiJson,
   createUser,

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import type { Delivery } from '../../../src/lib/delivery'
-import { browser } from '../../helpers/browser'
-import { createHarness, type Harness } from '../../helpers/harness'
-import { bapiJson, createUser, emailOf, messages, ok, patchInstance, row, signedIn } from './support'
+import type { Delivery } from '../../src/lib/delivery'
+import { bapiJson, createUser, emailOf, messages, ok, patchInstance, row, signedIn } from '../flows/support'
+import { browser } from '../helpers/browser'
+import { createHarness, type Harness } from '../helpers/harness'
 
 const open: Harness[] = []
 afterAll(() => {
