@@ -160,7 +160,7 @@ function completeIfReady(
 function transferSource(ctx: EnvContext, actor: ClientActor) {
   const signIn = actor.client?.signInId ? findSignIn(ctx.db, actor.client.signInId) : null
   const c = signIn?.firstFactorChallengeId ? findChallengeById(ctx.db, signIn.firstFactorChallengeId) : null
-  if (!c || c.status !== 'transferable' || !c.payload)
+  if (c?.status !== 'transferable' || !c.payload)
     throw clientStateInvalid(
       'There is nothing to transfer: no sign-in of this client found an unknown external account.',
     )
@@ -170,8 +170,7 @@ function transferSource(ctx: EnvContext, actor: ClientActor) {
 /** The new user takes the transferred identity over: its factor links it; the proof is used up. */
 function linkTransferred(tx: EnvTx, ctx: EnvContext, challengeId: string, userId: string) {
   const c = findChallengeById(tx, challengeId)
-  if (!c || c.status !== 'transferable')
-    throw clientStateInvalid('The external account was already taken over.')
+  if (c?.status !== 'transferable') throw clientStateInvalid('The external account was already taken over.')
   factorOfStrategy(ctx, c.strategy)?.onTransferred?.(
     tx,
     ctx,
