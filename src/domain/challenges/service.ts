@@ -2,12 +2,20 @@ import { randomInt } from 'node:crypto'
 import { and, desc, eq, gt, lte, ne } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
-import { AppError, formError, notFound } from '../../lib/errors'
+import { type AppError, notFound } from '../../lib/errors'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { isTestIdentifier, queueMessage, TEST_CODE } from '../messages/service'
 import type { EmailTemplate, SmsTemplate } from '../messages/templates'
+import {
+  alreadyVerified,
+  codeIncorrect,
+  notAnsweredWithCode,
+  verificationExpired,
+  verificationFailed,
+  verificationTooManyRequests,
+} from './errors'
 import { type ChallengeRow, challenges } from './schema'
 
 export type { ChallengeRow }
@@ -115,19 +123,6 @@ export function requireChallenge(
   return c
 }
 
-const tooManyRequests = (retryAfterS: number) =>
-  new AppError(
-    429,
-    [
-      {
-        code: 'verification_code_too_many_requests',
-        message: 'too many requests',
-        long_message: `Wait ${retryAfterS} seconds before asking for another code.`,
-      },
-    ],
-    { headers: { 'retry-after': String(retryAfterS) } },
-  )
-
 /** A new challenge of a step replaces the parent's pending one of that step. */
 function supersede(tx: EnvTx, ctx: EnvContext, parentType: ParentType, parentId: string, step: Step) {
   tx.update(challenges)
@@ -165,7 +160,9 @@ export function assertCooldown(tx: EnvTx, ctx: EnvContext, target: string) {
     .all()
     .at(-1)
   if (last)
-    throw tooManyRequests(Math.max(1, Math.ceil((RESEND_COOLDOWN_MS - (now - last.createdAt)) / 1000)))
+    throw verificationTooManyRequests(
+      Math.max(1, Math.ceil((RESEND_COOLDOWN_MS - (now - last.createdAt)) / 1000)),
+    )
 }
 
 interface IssueBase {
@@ -364,33 +361,6 @@ export function issueDecoyChallenge(tx: EnvTx, ctx: EnvContext, input: IssueBase
   return row
 }
 
-export const verificationFailed = () =>
-  new AppError(400, [
-    {
-      code: 'verification_failed',
-      message: 'too many failed attempts',
-      long_message: 'Too many wrong answers. Ask for a new code or use another method.',
-    },
-  ])
-export const verificationExpired = () =>
-  new AppError(400, [
-    {
-      code: 'verification_expired',
-      message: 'expired',
-      long_message: 'This verification has expired. Ask for a new one.',
-    },
-  ])
-export const alreadyVerified = () =>
-  new AppError(400, [
-    {
-      code: 'verification_already_verified',
-      message: 'already verified',
-      long_message: 'This verification has already been completed.',
-    },
-  ])
-export const codeIncorrect = () =>
-  formError('form_code_incorrect', 'code', 'is incorrect', 'The code is incorrect.')
-
 /** Does the code match the one this challenge sent? (No bookkeeping: see checkCode.) */
 export const codeMatches = (c: ChallengeRow, code: string): boolean =>
   !!c.codeHash && constantTimeEqual(sha256Hex(`${c.id}:${code.trim()}`), c.codeHash)
@@ -418,14 +388,7 @@ export function checkCode(tx: EnvTx, ctx: EnvContext, c: ChallengeRow, code: str
     return { ok: false, error: verificationExpired(), row: { ...c, status: 'expired' } }
   }
   assertAnswerable(c, now)
-  if (!c.codeHash)
-    throw new AppError(400, [
-      {
-        code: 'verification_strategy_invalid',
-        message: 'no code',
-        long_message: 'This challenge is not answered with a code.',
-      },
-    ])
+  if (!c.codeHash) throw notAnsweredWithCode()
   if (constantTimeEqual(sha256Hex(`${c.id}:${code.trim()}`), c.codeHash)) {
     const row = { ...c, status: 'verified' as const, verifiedAt: now, updatedAt: now }
     tx.update(challenges)

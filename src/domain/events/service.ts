@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
-import { keysetPage, olderThan, type Page, pageOf } from '../../db/pages'
+import { eq, inArray } from 'drizzle-orm'
+import { type Page, pageOf, tablePage } from '../../db/pages'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -72,23 +72,7 @@ export function listEvents(
   ctx: EnvContext,
   q: { type?: string; cursor?: string; limit?: number; include_total_count?: boolean },
 ): Page<EventResource> {
-  const typeFilter = q.type ? eq(events.type, q.type) : undefined
-  const page = keysetPage<typeof events.$inferSelect>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(events)
-        .where(and(typeFilter, olderThan(events.createdAt, events.id, after)))
-        .orderBy(desc(events.createdAt), desc(events.id))
-        .limit(take)
-        .all(),
-  })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: sql<number>`count(*)` }).from(events).where(typeFilter).get()?.n ?? 0)
-    : undefined
-  return pageOf(page.rows.map(toResource), page.next_cursor, total)
+  const _typeFilter = q.type ? eq(events.type, q.type) : undefined
+  const page = tablePage(ctx, events, q.type ? eq(events.type, q.type) : undefined, q)
+  return pageOf(page.rows.map(toResource), page.next_cursor, page.total)
 }

@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { challengeRoutes } from '../../http/shared/challenge-routes'
 import { Paginated } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
 import * as domains from './domains'
@@ -44,7 +45,6 @@ const Org = t.Object({ id: OrgId })
 const Member = t.Object({ id: OrgId, membership_id: Id64 })
 const Inv = t.Object({ id: OrgId, inv_id: Id64 })
 const Domain = t.Object({ id: OrgId, domain_id: Id64 })
-const DomainChallenge = t.Object({ id: OrgId, domain_id: Id64, cid: Id64 })
 const tags = ['Organizations']
 const memberTags = ['Organizations: memberships']
 const inviteTags = ['Organizations: invitations']
@@ -194,38 +194,28 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
       detail: { summary: 'Remove a domain', tags: domainTags },
     },
   )
-  .post(
-    '/v1/organizations/:id/domains/:domain_id/challenges',
-    ({ env, params, body }) => domains.createDomainChallenge(env, params.id, params.domain_id, body),
-    {
+  .use(
+    challengeRoutes({
+      name: 'bapi:organizations:domain-challenges',
+      parent: '/v1/organizations/:id/domains/:domain_id',
       params: Domain,
-      body: CreateDomainChallengeBody,
-      response: { 200: DomainChallengeResource },
-      detail: { summary: 'Start verifying the domain (dns_txt or email_code)', tags: domainTags },
-    },
-  )
-  .post(
-    '/v1/organizations/:id/domains/:domain_id/challenges/:cid/answer',
-    ({ env, params, body }) =>
-      domains.answerDomainChallenge(env, params.id, params.domain_id, params.cid, body ?? {}),
-    {
-      params: DomainChallenge,
-      body: t.Optional(AnswerDomainChallengeBody),
-      response: { 200: DomainResource },
-      detail: {
-        summary: 'Answer with the email code (an empty body checks a dns_txt record now)',
-        tags: domainTags,
+      surface: 'bapi',
+      tags: domainTags,
+      issueBody: CreateDomainChallengeBody,
+      answerBody: AnswerDomainChallengeBody,
+      challenge: DomainChallengeResource,
+      answered: DomainResource,
+      summaries: {
+        issue: 'Start verifying the domain (dns_txt or email_code)',
+        answer: 'Answer with the email code (an empty body checks a dns_txt record now)',
+        get: 'Poll a challenge (dns_txt looks the TXT record up)',
       },
-    },
-  )
-  .get(
-    '/v1/organizations/:id/domains/:domain_id/challenges/:cid',
-    ({ env, params }) => domains.getDomainChallenge(env, params.id, params.domain_id, params.cid),
-    {
-      params: DomainChallenge,
-      response: { 200: DomainChallengeResource },
-      detail: { summary: 'Poll a challenge (dns_txt looks the TXT record up)', tags: domainTags },
-    },
+      issue: (env, _actor, params, body) =>
+        domains.createDomainChallenge(env, params.id!, params.domain_id!, body),
+      answer: (env, _actor, params, cid, body) =>
+        domains.answerDomainChallenge(env, params.id!, params.domain_id!, cid, body),
+      get: (env, _actor, params, cid) => domains.getDomainChallenge(env, params.id!, params.domain_id!, cid),
+    }),
   )
 
 const roleTags = ['Roles and permissions']

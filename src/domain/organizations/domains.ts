@@ -6,8 +6,8 @@ import { AppError, formError, formIdentifierExists, formParamMissing, notFound }
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
+import { alreadyVerified } from '../challenges/errors'
 import {
-  alreadyVerified,
   answerWithCode,
   assertAnswerable,
   type ChallengeRow,

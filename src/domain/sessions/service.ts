@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
 import { signSessionToken } from '../../crypto/session-token'
-import { keysetPage, olderThan, type Page } from '../../db/pages'
+import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
-import { AppError, formError, notFound } from '../../lib/errors'
+import { formError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -10,7 +10,10 @@ import { type EmittedEvent, emit, type Reaction } from '../events/service'
 import { isMember, orgClaim } from '../organizations/claims'
 import { orgNotFound } from '../organizations/errors'
 import { isBannedOrGone } from '../users/service'
+import { sessionTokenRefused } from './errors'
 import { type SessionRow, type SessionStatus, sessions } from './schema'
+
+export { sessionTokenRefused }
 
 const LIVE: SessionStatus[] = ['active', 'pending']
 
@@ -27,6 +30,19 @@ export function effectiveStatus(s: SessionRow, now: number): SessionStatus {
   return s.status
 }
 export const isLive = (s: SessionRow, now: number) => LIVE.includes(effectiveStatus(s, now))
+
+/** effectiveStatus(s, now) === status, in SQL: a live row past a deadline reads as ended by it. */
+function effectiveStatusIs(status: SessionStatus, now: number): SQL | undefined {
+  const live = inArray(sessions.status, LIVE)
+  const notExpired = or(isNull(sessions.expireAt), gt(sessions.expireAt, now))
+  const notAbandoned = or(isNull(sessions.abandonAt), gt(sessions.abandonAt, now))
+  if (status === 'active' || status === 'pending')
+    return and(eq(sessions.status, status), notExpired, notAbandoned)
+  if (status === 'expired') return or(eq(sessions.status, 'expired'), and(live, lte(sessions.expireAt, now)))
+  if (status === 'abandoned')
+    return or(eq(sessions.status, 'abandoned'), and(live, notExpired, lte(sessions.abandonAt, now)))
+  return eq(sessions.status, status)
+}
 
 export function findSession(ctx: EnvContext, id: string): SessionRow | null {
   if (!isId('session', id)) return null
@@ -178,7 +194,14 @@ export function getSession(ctx: EnvContext, id: string): BapiSession {
 
 export function listSessions(
   ctx: EnvContext,
-  q: { user_id?: string; client_id?: string; status?: SessionStatus; cursor?: string; limit?: number },
+  q: {
+    user_id?: string
+    client_id?: string
+    status?: SessionStatus
+    cursor?: string
+    limit?: number
+    include_total_count?: boolean
+  },
 ): Page<BapiSession> {
   if (!q.user_id && !q.client_id) {
     throw formError(
@@ -189,29 +212,21 @@ export function listSessions(
     )
   }
   const now = ctx.clock.now()
-  const page = keysetPage<SessionRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(sessions)
-        .where(
-          and(
-            q.user_id ? eq(sessions.userId, q.user_id) : undefined,
-            q.client_id ? eq(sessions.clientId, q.client_id) : undefined,
-            olderThan(sessions.createdAt, sessions.id, after),
-          ),
-        )
-        .orderBy(desc(sessions.createdAt), desc(sessions.id))
-        .limit(take)
-        .all()
-        // Status is filtered on the effective status, which the row may not show yet.
-        .filter((s) => !q.status || effectiveStatus(s, now) === q.status),
-  })
-  return { data: page.rows.map((s) => toBapiSession(s, now)), meta: { next_cursor: page.next_cursor } }
+  const page = tablePage(
+    ctx,
+    sessions,
+    and(
+      q.user_id ? eq(sessions.userId, q.user_id) : undefined,
+      q.client_id ? eq(sessions.clientId, q.client_id) : undefined,
+      q.status ? effectiveStatusIs(q.status, now) : undefined,
+    ),
+    q,
+  )
+  return pageOf(
+    page.rows.map((s) => toBapiSession(s, now)),
+    page.next_cursor,
+    page.total,
+  )
 }
 
 export function revokeSession(ctx: EnvContext, id: string): BapiSession {
@@ -223,9 +238,6 @@ export function revokeSession(ctx: EnvContext, id: string): BapiSession {
 }
 
 // ---- tokens -------------------------------------------------------------------------------
-
-export const sessionTokenRefused = (long: string) =>
-  new AppError(401, [{ code: 'session_token_refused', message: 'session not active', long_message: long }])
 
 /**
  * Mints the 60-second session token and pushes the inactivity deadline. The hot path of the

@@ -2,7 +2,7 @@ import { and, eq, gt, lte, or } from 'drizzle-orm'
 import { randomToken, sha256Hex } from '../../crypto/secrets'
 import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
-import { AppError, formError, notFound } from '../../lib/errors'
+import { formError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -10,7 +10,10 @@ import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { emailOwner, normalizeEmail } from '../users/identifiers'
 import { findUser } from '../users/service'
+import { invitationNotPending, ticketError } from './errors'
 import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
+
+export { ticketError }
 
 /** The URL a ticket travels in: the Frontend API's accept endpoint, which forwards to the app. */
 export const ticketUrl = (ctx: EnvContext, ticket: string) =>
@@ -192,13 +195,7 @@ export function revokeInvitation(ctx: EnvContext, id: string) {
     if (!row) throw notFound('invitation')
     const now = ctx.clock.now()
     if (toInvitation(row, now).status !== 'pending') {
-      throw new AppError(400, [
-        {
-          code: 'invitation_not_pending',
-          message: 'not pending',
-          long_message: `The invitation is ${toInvitation(row, now).status}.`,
-        },
-      ])
+      throw invitationNotPending(toInvitation(row, now).status)
     }
     tx.update(invitations).set({ status: 'revoked', updatedAt: now }).where(eq(invitations.id, id)).run()
     const resource = toInvitation({ ...row, status: 'revoked', updatedAt: now }, now)
@@ -208,9 +205,6 @@ export function revokeInvitation(ctx: EnvContext, id: string) {
 }
 
 // ---- consuming tickets (the Ticket union is src/flows/tickets.ts) -------------------------
-
-export const ticketError = (code: string, long: string) =>
-  new AppError(400, [{ code, message: 'invalid ticket', long_message: long }])
 
 export const signInTokenByTicket = (ctx: EnvContext, ticket: string): SignInTokenRow | null =>
   ctx.db

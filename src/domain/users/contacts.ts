@@ -1,8 +1,9 @@
 import { and, eq } from 'drizzle-orm'
-import { AppError, formError, formIdentifierExists, notFound } from '../../lib/errors'
+import { formError, formIdentifierExists, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
+import { phoneNotVerified, primaryAddressDeletion, reservedForSecondFactor } from './errors'
 import { normalizeEmail, normalizePhone } from './identifiers'
 import { type EmailAddressRow, emailAddresses, type PhoneNumberRow, phoneNumbers, users } from './schema'
 import { toEmailAddressResource, toPhoneNumberResource } from './serialize'
@@ -167,22 +168,10 @@ export function removeContact(tx: EnvTx, ctx: EnvContext, kind: ContactKind, row
   const user = tx.select().from(users).where(eq(users.id, row.userId)).get()
   const isPrimary = user?.[primaryColumn(kind)] === row.id
   if (kind === 'email_address' && isPrimary) {
-    throw new AppError(400, [
-      {
-        code: 'identification_deletion_failed',
-        message: 'primary address',
-        long_message: 'Make another address primary before deleting this one.',
-      },
-    ])
+    throw primaryAddressDeletion()
   }
   if (row.reservedForSecondFactor) {
-    throw new AppError(400, [
-      {
-        code: 'phone_number_reserved_for_second_factor',
-        message: 'reserved for second factor',
-        long_message: 'Stop using this number as a second factor before removing it.',
-      },
-    ])
+    throw reservedForSecondFactor()
   }
   if (kind === 'email_address') tx.delete(emailAddresses).where(eq(emailAddresses.id, row.id)).run()
   else tx.delete(phoneNumbers).where(eq(phoneNumbers.id, row.id)).run()
@@ -244,13 +233,7 @@ export function updatePhoneFlags(tx: EnvTx, ctx: EnvContext, row: ContactRow, in
   if (!phone || !user) throw notFound('phone number')
   const needsVerified = input.is_primary || input.reserved_for_second_factor || input.default_second_factor
   if (needsVerified && !phone.verified) {
-    throw new AppError(400, [
-      {
-        code: 'phone_number_not_verified',
-        message: 'not verified',
-        long_message: 'Verify this number first.',
-      },
-    ])
+    throw phoneNotVerified()
   }
   if (input.default_second_factor && !(input.reserved_for_second_factor ?? phone.reservedForSecondFactor)) {
     throw formError(

@@ -1,29 +1,12 @@
 import { eq } from 'drizzle-orm'
-import { AppError } from '../../lib/errors'
+import type { AppError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
+import { userBanned, userLocked } from './errors'
 import { type UserRow, users } from './schema'
 import { isLocked } from './serialize'
 
 // The sign-in policy of an account: bans, and the lockout after too many failed factors.
-
-export const userBanned = () =>
-  new AppError(403, [{ code: 'user_banned', message: 'banned', long_message: 'This account is banned.' }])
-
-export function userLocked(u: UserRow, now: number) {
-  const seconds = u.lockedUntil === null ? null : Math.max(1, Math.ceil((u.lockedUntil - now) / 1000))
-  return new AppError(403, [
-    {
-      code: 'user_locked',
-      message: 'locked',
-      long_message:
-        seconds === null
-          ? 'This account is locked. Contact support to unlock it.'
-          : `This account is locked after too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minutes.`,
-      meta: { lockout_expires_in_seconds: seconds },
-    },
-  ])
-}
 
 /** Throws user_banned / user_locked before any factor is checked. */
 export function assertMaySignIn(u: UserRow, now: number) {

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm'
-import { keysetPage, olderThan, type Page, pageOf } from '../../db/pages'
+import { and, asc, eq, inArray } from 'drizzle-orm'
+import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { AppError, assertThat, notFound } from '../../lib/errors'
 import { isId } from '../../lib/ids'
@@ -45,27 +45,15 @@ export function listDeliveries(
   q: ListDeliveriesQuery,
 ): Page<WebhookDeliveryResource> {
   assertThat(loadEndpoint(ctx.db, endpointId), () => notFound('webhook endpoint'))
-  const d = webhookDeliveries
-  const page = keysetPage<WebhookDeliveryRow>({
-    order: '-created_at',
-    limit: q.limit ?? 10,
-    cursor: q.cursor,
-    sortValue: (r) => r.createdAt,
-    fetch: (after, take) =>
-      ctx.db
-        .select()
-        .from(d)
-        .where(
-          and(
-            eq(d.endpointId, endpointId),
-            q.status ? eq(d.status, q.status) : undefined,
-            olderThan(d.createdAt, d.id, after),
-          ),
-        )
-        .orderBy(desc(d.createdAt), desc(d.id))
-        .limit(take)
-        .all(),
-  })
+  const page = tablePage(
+    ctx,
+    webhookDeliveries,
+    and(
+      eq(webhookDeliveries.endpointId, endpointId),
+      q.status ? eq(webhookDeliveries.status, q.status) : undefined,
+    ),
+    q,
+  )
   return pageOf(withDetails(ctx.db, page.rows), page.next_cursor)
 }
 

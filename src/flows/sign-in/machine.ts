@@ -1,4 +1,5 @@
 import { withTx } from '../../db/tx'
+import { verificationExpired } from '../../domain/challenges/errors'
 import type { ChallengeRow } from '../../domain/challenges/schema'
 import {
   assertAnswerable,
@@ -9,7 +10,6 @@ import {
   recordFailure,
   requireChallenge,
   toChallengeResource,
-  verificationExpired,
 } from '../../domain/challenges/service'
 import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
 import { assertAllowedRedirect } from '../../domain/redirects/service'
