@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { bapiJson, createUser, ok, signIn } from '../flows/support'
 import { browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
-import { bapiJson, createUser, ok, signIn } from '../flows/support'
 
 let h: Harness
 beforeAll(async () => {
