@@ -513,30 +513,7 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
       set.passwordDigest = digest
       set.passwordUpdatedAt = now
     }
-    if (input.primary_email_address_id !== undefined) {
-      const email = emails.find((e) => e.id === input.primary_email_address_id)
-      if (!email?.verified) {
-        throw formError(
-          'form_param_value_invalid',
-          'primary_email_address_id',
-          'is invalid',
-          'The primary email address must be a verified address of this user.',
-        )
-      }
-      set.primaryEmailAddressId = email.id
-    }
-    if (input.primary_phone_number_id !== undefined) {
-      const phone = phones.find((p) => p.id === input.primary_phone_number_id)
-      if (!phone?.verified) {
-        throw formError(
-          'form_param_value_invalid',
-          'primary_phone_number_id',
-          'is invalid',
-          'The primary phone number must be a verified number of this user.',
-        )
-      }
-      set.primaryPhoneNumberId = phone.id
-    }
+    Object.assign(set, primaryChanges({ emails, phones }, input, 'operator'))
     if (input.public_metadata) set.publicMetadata = input.public_metadata
     if (input.private_metadata) set.privateMetadata = input.private_metadata
     if (input.unsafe_metadata) set.unsafeMetadata = input.unsafe_metadata
@@ -606,6 +583,50 @@ export async function verifyPassword(ctx: EnvContext, id: string, password: stri
     throw formError('incorrect_password', 'password', 'is incorrect', 'The password is incorrect.')
   }
   return { verified: true }
+}
+
+const PRIMARY_MESSAGES = {
+  operator: {
+    email: 'The primary email address must be a verified address of this user.',
+    phone: 'The primary phone number must be a verified number of this user.',
+  },
+  self: {
+    email: 'Only a verified address of yours can be primary.',
+    phone: 'Only a verified number of yours can be primary.',
+  },
+} as const
+
+/**
+ * A new primary email address or phone number must be one of the user's verified ones; `who`
+ * picks the wording (an operator's request on BAPI, or the user's own).
+ */
+export function primaryChanges(
+  user: Pick<UserAggregate, 'emails' | 'phones'>,
+  input: { primary_email_address_id?: string; primary_phone_number_id?: string },
+  who: keyof typeof PRIMARY_MESSAGES,
+): Partial<UserRow> {
+  const set: Partial<UserRow> = {}
+  if (input.primary_email_address_id !== undefined) {
+    if (!user.emails.find((e) => e.id === input.primary_email_address_id)?.verified)
+      throw formError(
+        'form_param_value_invalid',
+        'primary_email_address_id',
+        'is invalid',
+        PRIMARY_MESSAGES[who].email,
+      )
+    set.primaryEmailAddressId = input.primary_email_address_id
+  }
+  if (input.primary_phone_number_id !== undefined) {
+    if (!user.phones.find((p) => p.id === input.primary_phone_number_id)?.verified)
+      throw formError(
+        'form_param_value_invalid',
+        'primary_phone_number_id',
+        'is invalid',
+        PRIMARY_MESSAGES[who].phone,
+      )
+    set.primaryPhoneNumberId = input.primary_phone_number_id
+  }
+  return set
 }
 
 /** Emits user.updated for a change another capability made to the user (its second factors). */

@@ -10,7 +10,7 @@ import { assertUsernameFree, normalizeUsername } from '../../domain/users/identi
 import { checkMetadata } from '../../domain/users/metadata'
 import { checkPasswordPolicy } from '../../domain/users/password-policy'
 import type { UserRow } from '../../domain/users/schema'
-import { changeUser } from '../../domain/users/service'
+import { changeUser, primaryChanges } from '../../domain/users/service'
 import { formError, formParamMissing, notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import { deleteUser } from '../accounts'
@@ -58,28 +58,7 @@ export function updateMe(ctx: EnvContext, { user }: SignedIn, input: UpdateMeInp
     if (input.first_name !== undefined) set.firstName = input.first_name
     if (input.last_name !== undefined) set.lastName = input.last_name
     if (input.unsafe_metadata) set.unsafeMetadata = input.unsafe_metadata
-    if (input.primary_email_address_id !== undefined) {
-      if (!emails.find((e) => e.id === input.primary_email_address_id)?.verified) {
-        throw formError(
-          'form_param_value_invalid',
-          'primary_email_address_id',
-          'is invalid',
-          'Only a verified address of yours can be primary.',
-        )
-      }
-      set.primaryEmailAddressId = input.primary_email_address_id
-    }
-    if (input.primary_phone_number_id !== undefined) {
-      if (!phones.find((p) => p.id === input.primary_phone_number_id)?.verified) {
-        throw formError(
-          'form_param_value_invalid',
-          'primary_phone_number_id',
-          'is invalid',
-          'Only a verified number of yours can be primary.',
-        )
-      }
-      set.primaryPhoneNumberId = input.primary_phone_number_id
-    }
+    Object.assign(set, primaryChanges({ emails, phones }, input, 'self'))
     return set
   })
   return me(ctx, user.user.id)

@@ -1,6 +1,4 @@
-import { issueCodeChallenge } from '../../domain/challenges/service'
-import { emailIdentifier, sentCodeFactor, verifiedEmails } from './sent-code'
-import type { IdentifierVerifier } from './types'
+import { codeVerifier, firstFactorTargets, sentCodeFactor, verifiedEmails } from './sent-code'
 
 const STRATEGY = 'email_code'
 
@@ -11,34 +9,7 @@ export const emailCode = sentCodeFactor({
   channel: 'email',
   template: 'verification_code',
   stepUp: true,
-  targets: (ctx, user) => {
-    const s = ctx.settings()
-    return s.identifiers.email_address.enabled && s.first_factors.includes(STRATEGY)
-      ? verifiedEmails(user)
-      : []
-  },
-  decoy: (ctx, identifier) => {
-    const s = ctx.settings()
-    return (
-      emailIdentifier(identifier) && s.identifiers.email_address.enabled && s.first_factors.includes(STRATEGY)
-    )
-  },
+  ...firstFactorTargets(STRATEGY, 'email_address', verifiedEmails),
 })
 
-export const emailCodeVerifier: IdentifierVerifier = {
-  strategy: STRATEGY,
-  verifies: 'email_address',
-  answer: 'code',
-  enabled: () => true,
-  prepareVerification: ({ tx, ctx, after, parent, target }) =>
-    issueCodeChallenge(tx, ctx, after, {
-      parentType: parent.type,
-      parentId: parent.id,
-      clientId: parent.clientId,
-      step: 'verification',
-      strategy: STRATEGY,
-      target,
-      channel: 'email',
-      template: 'verification_code',
-    }),
-}
+export const emailCodeVerifier = codeVerifier(STRATEGY, 'email_address')

@@ -1,7 +1,7 @@
 import { issueDecoyChallenge, issueLinkChallenge } from '../../domain/challenges/service'
 import { assertAllowedRedirect } from '../../domain/redirects/service'
 import { formParamMissing } from '../../lib/errors'
-import { emailIdentifier, sentCodeFactor, verifiedEmails } from './sent-code'
+import { firstFactorTargets, sentCodeFactor, verifiedEmails } from './sent-code'
 import { notACode } from './shared'
 import type { Factor, IdentifierVerifier, PrepareInput } from './types'
 
@@ -24,18 +24,7 @@ const asCode = sentCodeFactor({
   channel: 'email',
   template: 'verification_code',
   stepUp: false,
-  targets: (ctx, user) => {
-    const s = ctx.settings()
-    return s.identifiers.email_address.enabled && s.first_factors.includes(STRATEGY)
-      ? verifiedEmails(user)
-      : []
-  },
-  decoy: (ctx, identifier) => {
-    const s = ctx.settings()
-    return (
-      emailIdentifier(identifier) && s.identifiers.email_address.enabled && s.first_factors.includes(STRATEGY)
-    )
-  },
+  ...firstFactorTargets(STRATEGY, 'email_address', verifiedEmails),
 })
 
 /**

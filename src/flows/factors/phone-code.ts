@@ -1,6 +1,4 @@
-import { issueCodeChallenge } from '../../domain/challenges/service'
-import { emailIdentifier, sentCodeFactor, verifiedPhones } from './sent-code'
-import type { IdentifierVerifier } from './types'
+import { codeVerifier, firstFactorTargets, sentCodeFactor, verifiedPhones } from './sent-code'
 
 const STRATEGY = 'phone_code'
 
@@ -14,34 +12,7 @@ export const phoneCode = sentCodeFactor({
   channel: 'sms',
   template: 'verification_code',
   stepUp: true,
-  targets: (ctx, user) => {
-    const s = ctx.settings()
-    return s.identifiers.phone_number.enabled && s.first_factors.includes(STRATEGY)
-      ? verifiedPhones(user, (reserved) => !reserved)
-      : []
-  },
-  decoy: (ctx, identifier) => {
-    const s = ctx.settings()
-    return (
-      !emailIdentifier(identifier) && s.identifiers.phone_number.enabled && s.first_factors.includes(STRATEGY)
-    )
-  },
+  ...firstFactorTargets(STRATEGY, 'phone_number', (user) => verifiedPhones(user, (reserved) => !reserved)),
 })
 
-export const phoneCodeVerifier: IdentifierVerifier = {
-  strategy: STRATEGY,
-  verifies: 'phone_number',
-  answer: 'code',
-  enabled: () => true,
-  prepareVerification: ({ tx, ctx, after, parent, target }) =>
-    issueCodeChallenge(tx, ctx, after, {
-      parentType: parent.type,
-      parentId: parent.id,
-      clientId: parent.clientId,
-      step: 'verification',
-      strategy: STRATEGY,
-      target,
-      channel: 'sms',
-      template: 'verification_code',
-    }),
-}
+export const phoneCodeVerifier = codeVerifier(STRATEGY, 'phone_number')

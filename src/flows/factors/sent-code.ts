@@ -7,7 +7,7 @@ import {
 import type { UserAggregate } from '../../domain/users/serialize'
 import type { EnvContext } from '../../tenancy/context'
 import { codeIncorrect, decoyId, isEmailIdentifier, requireCode, stepOf } from './shared'
-import type { Factor, FactorKind, FactorOption } from './types'
+import type { Factor, FactorKind, FactorOption, IdentifierVerifier } from './types'
 
 /** An email address or phone number a code can go to. */
 export interface CodeTarget {
@@ -94,3 +94,44 @@ export function sentCodeFactor(spec: {
 }
 
 export const emailIdentifier = (identifier: string) => isEmailIdentifier(identifier)
+
+type IdentifierKind = 'email_address' | 'phone_number'
+
+/**
+ * A first factor that sends to one kind of identifier: offered while that identifier and the
+ * strategy are enabled, to the user's verified identifiers of the kind (and, as a decoy, to an
+ * unknown identifier of that kind).
+ */
+export function firstFactorTargets(
+  strategy: string,
+  kind: IdentifierKind,
+  targets: (user: UserAggregate) => CodeTarget[],
+): Pick<Parameters<typeof sentCodeFactor>[0], 'targets' | 'decoy'> {
+  const on = (ctx: EnvContext) => {
+    const s = ctx.settings()
+    return s.identifiers[kind].enabled && (s.first_factors as string[]).includes(strategy)
+  }
+  return {
+    targets: (ctx, user) => (on(ctx) ? targets(user) : []),
+    decoy: (ctx, identifier) => emailIdentifier(identifier) === (kind === 'email_address') && on(ctx),
+  }
+}
+
+/** Verifies an identifier of one kind with a 6-digit code sent to it (sign-up, profile). */
+export const codeVerifier = (strategy: string, verifies: IdentifierKind): IdentifierVerifier => ({
+  strategy,
+  verifies,
+  answer: 'code',
+  enabled: () => true,
+  prepareVerification: ({ tx, ctx, after, parent, target }) =>
+    issueCodeChallenge(tx, ctx, after, {
+      parentType: parent.type,
+      parentId: parent.id,
+      clientId: parent.clientId,
+      step: 'verification',
+      strategy,
+      target,
+      channel: verifies === 'email_address' ? 'email' : 'sms',
+      template: 'verification_code',
+    }),
+})
