@@ -88,6 +88,14 @@ module.exports = {
       from: { path: '^src/', pathNot: [ROUTES, '/model\\.ts$', '^src/http/'] },
       to: { path: 'node_modules/elysia/', dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'wire-models-at-the-edge',
+      comment:
+        'TypeBox wire models (model.ts) are built with Elysia; services may use their types, only the HTTP edge loads them.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [ROUTES, '/model\\.ts$', '^src/http/'] },
+      to: { path: '/model\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -2,11 +2,7 @@ import { type Static, t } from 'elysia'
 import { CUSTOM_SIGNING_ALGORITHMS } from '../../crypto/custom-keys'
 import { PaginationQuery } from '../../http/shared/pagination'
 
-/** Claims every template token carries; a template may not set them. */
-export const RESERVED_CLAIMS = ['iss', 'sub', 'iat', 'nbf', 'exp', 'jti', 'azp'] as const
-
-export const DEFAULT_LIFETIME = 60
-export const DEFAULT_CLOCK_SKEW = 5
+import { DEFAULT_CLOCK_SKEW, DEFAULT_LIFETIME } from './defaults'
 
 const Claims = t.Record(t.String(), t.Unknown())
 const Algorithm = t.Union(CUSTOM_SIGNING_ALGORITHMS.map((a) => t.Literal(a)))

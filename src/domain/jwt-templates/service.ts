@@ -8,14 +8,12 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
-import {
-  type CreateJwtTemplateBody,
-  DEFAULT_CLOCK_SKEW,
-  DEFAULT_LIFETIME,
-  type JwtTemplateResource,
-  type ListJwtTemplatesQuery,
-  RESERVED_CLAIMS,
-  type UpdateJwtTemplateBody,
+import { DEFAULT_CLOCK_SKEW, DEFAULT_LIFETIME, RESERVED_CLAIMS } from './defaults'
+import type {
+  CreateJwtTemplateBody,
+  JwtTemplateResource,
+  ListJwtTemplatesQuery,
+  UpdateJwtTemplateBody,
 } from './model'
 import { type JwtTemplateRow, jwtTemplates } from './schema'
 import { toJwtTemplateResource } from './serialize'
