@@ -1,7 +1,8 @@
 import { withTx } from '../db/tx'
 import { dropUserMemberships } from '../domain/organizations/service'
 import { revokeUserSessions } from '../domain/sessions/service'
-import { changeUser, deleteUserRow } from '../domain/users/service'
+import type { UpdateUserBody } from '../domain/users/model'
+import { changeUser, deleteUserRow, updateUser as updateUserRow } from '../domain/users/service'
 import type { EnvContext } from '../tenancy/context'
 
 /**
@@ -23,4 +24,18 @@ export const banUser = (ctx: EnvContext, id: string) =>
   changeUser(ctx, id, (tx) => {
     revokeUserSessions(tx, ctx, id)
     return { banned: true }
+  })
+
+/** A lock lasts as long as the env's lockout policy says (or until unlocked); sessions end, as with a ban. */
+export const lockUser = (ctx: EnvContext, id: string) =>
+  changeUser(ctx, id, (tx, _agg, now) => {
+    revokeUserSessions(tx, ctx, id)
+    const duration = ctx.settings().lockout.duration_seconds
+    return { lockedAt: now, lockedUntil: duration === null ? null : now + duration * 1000 }
+  })
+
+/** An operator's update; `sign_out_of_other_sessions` ends all the user's sessions with it. */
+export const updateUser = (ctx: EnvContext, id: string, input: UpdateUserBody) =>
+  updateUserRow(ctx, id, input, (tx) => {
+    if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, id)
   })

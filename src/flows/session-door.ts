@@ -1,7 +1,7 @@
 import { type ClientActor, rotateClient, updateClientById } from '../domain/clients/service'
 import type { SessionRow } from '../domain/sessions/schema'
 import { createSession } from '../domain/sessions/service'
-import { recordSignIn } from '../domain/users/lockout'
+import { assertMaySignInNow, recordSignIn } from '../domain/users/lockout'
 import type { UserAggregate } from '../domain/users/serialize'
 import type { EnvContext } from '../tenancy/context'
 import type { EnvTx } from '../tenancy/open'
@@ -29,9 +29,9 @@ export function sessionTasks(ctx: EnvContext, user: UserAggregate): string[] {
 
 /**
  * The one door every completed sign-in, sign-up, magic link and ticket (and later OAuth
- * callbacks and hosted pages) walks through, in the flow's transaction: the session (single-
- * or multi-session mode is decided by the sessions capability), the sign-in stamp, and the
- * client pointed at the new session.
+ * callbacks and hosted pages) walks through, in the flow's transaction: the account's ban and
+ * lock checked atomically, the session (single- or multi-session mode is decided by the
+ * sessions capability), the sign-in stamp, and the client pointed at the new session.
  */
 export function establishSession(
   tx: EnvTx,
@@ -40,6 +40,8 @@ export function establishSession(
   user: UserAggregate,
   opts: EstablishOptions,
 ): SessionRow {
+  // Banned or locked now, in this transaction: not as of a check made before a hash ran.
+  assertMaySignInNow(tx, ctx, user.user.id)
   const session = createSession(tx, ctx, {
     userId: user.user.id,
     clientId,

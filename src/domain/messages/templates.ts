@@ -23,6 +23,10 @@ export const EMAIL_TEMPLATES = {
     subject: 'Verify your email for {{app_name}}',
     body: 'Click to verify this email address for {{app_name}}:\n\n{{action_url}}\n\nThe link expires in 10 minutes.',
   },
+  sign_up_existing_account: {
+    subject: 'Someone tried to sign up to {{app_name}} with your email',
+    body: 'Someone tried to create a {{app_name}} account with this email address, which already has one.\n\nIf it was you, sign in instead. If not, you can ignore this email: nothing changed.',
+  },
   invitation: {
     subject: 'You are invited to {{app_name}}',
     body: 'You have been invited to {{app_name}}. Accept the invitation:\n\n{{action_url}}',

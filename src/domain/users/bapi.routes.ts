@@ -39,7 +39,7 @@ export const usersBapi = capabilityRoutes('bapi:users')
     ...one,
     detail: { summary: 'Get a user', tags },
   })
-  .patch('/v1/users/:id', ({ env, params, body }) => users.updateUser(env, params.id, body), {
+  .patch('/v1/users/:id', ({ env, params, body }) => accounts.updateUser(env, params.id, body), {
     ...one,
     body: UpdateUserBody,
     detail: { summary: 'Update a user (metadata objects are replaced)', tags },
@@ -62,9 +62,9 @@ export const usersBapi = capabilityRoutes('bapi:users')
     ...one,
     detail: { summary: 'Unban a user', tags },
   })
-  .post('/v1/users/:id/lock', ({ env, params }) => users.lockUser(env, params.id), {
+  .post('/v1/users/:id/lock', ({ env, params }) => accounts.lockUser(env, params.id), {
     ...one,
-    detail: { summary: 'Lock a user for the lockout duration', tags },
+    detail: { summary: 'Lock a user for the lockout duration (their sessions end)', tags },
   })
   .post('/v1/users/:id/unlock', ({ env, params }) => users.unlockUser(env, params.id), {
     ...one,

@@ -102,6 +102,14 @@ export const emailOwner = (db: Db, email: string): string | null =>
     .where(eq(emailAddresses.emailAddress, email))
     .get()?.userId ?? null
 
+/** The user a phone number belongs to (verified or not), if any. */
+export const phoneOwner = (db: Db, phone: string): string | null =>
+  db
+    .select({ userId: phoneNumbers.userId })
+    .from(phoneNumbers)
+    .where(eq(phoneNumbers.phoneNumber, phone))
+    .get()?.userId ?? null
+
 /** The user whose verified address this is, if any. */
 export const verifiedEmailOwner = (db: Db, email: string): string | null => {
   const row = db

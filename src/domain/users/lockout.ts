@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm'
-import type { AppError } from '../../lib/errors'
+import { type AppError, notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx as Tx } from '../../tenancy/open'
 import { userBanned, userLocked } from './errors'
 import { type UserRow, users } from './schema'
 import { isLocked } from './serialize'
+import { emitUserUpdated } from './service'
 
 // The sign-in policy of an account: bans, and the lockout after too many failed factors.
 
@@ -12,6 +13,16 @@ import { isLocked } from './serialize'
 export function assertMaySignIn(u: UserRow, now: number) {
   if (u.banned) throw userBanned()
   if (isLocked(u, now)) throw userLocked(u, now)
+}
+
+/**
+ * The same check inside the transaction that signs the user in: a lock that concurrent wrong
+ * answers set after the first check (while a password hash ran) still holds.
+ */
+export function assertMaySignInNow(tx: Tx, ctx: EnvContext, userId: string) {
+  const u = tx.select().from(users).where(eq(users.id, userId)).get()
+  if (!u) throw notFound('user')
+  assertMaySignIn(u, ctx.clock.now())
 }
 
 /**
@@ -30,6 +41,7 @@ export function recordFailedVerification(tx: Tx, ctx: EnvContext, userId: string
       .set({ failedVerificationAttempts: 0, lockedAt: now, lockedUntil, updatedAt: now })
       .where(eq(users.id, userId))
       .run()
+    emitUserUpdated(tx, ctx, userId)
     return userLocked({ ...u, lockedAt: now, lockedUntil }, now)
   }
   tx.update(users).set({ failedVerificationAttempts: failed }).where(eq(users.id, userId)).run()

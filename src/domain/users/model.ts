@@ -100,6 +100,8 @@ export const UpdateUserBody = t.Object(
     external_id: t.Optional(t.Nullable(t.String({ minLength: 1, maxLength: 256 }))),
     password: t.Optional(t.String({ maxLength: 256 })),
     skip_password_checks: t.Optional(t.Boolean()),
+    /** Ends every session of the user (a new password usually should). */
+    sign_out_of_other_sessions: t.Optional(t.Boolean()),
     primary_email_address_id: t.Optional(t.String({ pattern: idPattern('emailAddress') })),
     primary_phone_number_id: t.Optional(t.String({ pattern: idPattern('phoneNumber') })),
     public_metadata: t.Optional(MetadataInput),

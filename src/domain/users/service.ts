@@ -475,7 +475,16 @@ export function changeUser(
   })
 }
 
-export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserBody): Promise<UserResource> {
+/**
+ * `alongside` runs in the update's transaction (the account flow signs the user out there when
+ * the request asks for it).
+ */
+export async function updateUser(
+  ctx: EnvContext,
+  id: string,
+  input: UpdateUserBody,
+  alongside?: (tx: Tx) => void,
+): Promise<UserResource> {
   const settings = ctx.settings()
   if (!findUser(ctx, id)) throw notFound('user')
   const username =
@@ -498,6 +507,7 @@ export async function updateUser(ctx: EnvContext, id: string, input: UpdateUserB
   const digest = input.password !== undefined ? await passwordDigestFor(ctx, input) : undefined
 
   return changeUser(ctx, id, (tx, { emails, phones }, now) => {
+    alongside?.(tx)
     const set: Partial<UserRow> = {}
     if (username !== undefined) {
       if (username !== null) assertUsernameFree(tx, username, id)
@@ -559,13 +569,6 @@ export function deleteUserRow(tx: Tx, ctx: EnvContext, id: string) {
 }
 
 export const unbanUser = (ctx: EnvContext, id: string) => changeUser(ctx, id, () => ({ banned: false }))
-
-/** A manual lock lasts as long as the env's lockout policy says (or until unlocked). */
-export const lockUser = (ctx: EnvContext, id: string) =>
-  changeUser(ctx, id, (_tx, _agg, now) => {
-    const duration = ctx.settings().lockout.duration_seconds
-    return { lockedAt: now, lockedUntil: duration === null ? null : now + duration * 1000 }
-  })
 
 export const unlockUser = (ctx: EnvContext, id: string) =>
   changeUser(ctx, id, () => ({ lockedAt: null, lockedUntil: null, failedVerificationAttempts: 0 }))

@@ -7,6 +7,7 @@ import {
   revokeUserSessions,
 } from '../../domain/sessions/service'
 import { assertUsernameFree, normalizeUsername } from '../../domain/users/identifiers'
+import { assertMaySignIn, recordFailedVerification } from '../../domain/users/lockout'
 import { checkMetadata } from '../../domain/users/metadata'
 import { checkPasswordPolicy } from '../../domain/users/password-policy'
 import type { UserRow } from '../../domain/users/schema'
@@ -73,12 +74,19 @@ export async function changePassword(
 ) {
   if (user.user.passwordDigest) {
     if (input.current_password === undefined) throw formParamMissing('current_password')
+    // The current password is a factor like any other: a locked account cannot be tried, and
+    // wrong guesses count toward the lockout.
+    assertMaySignIn(user.user, ctx.clock.now())
     if (!(await ctx.passwords.verify(input.current_password, user.user.passwordDigest))) {
-      throw formError(
-        'form_password_incorrect',
-        'current_password',
-        'is incorrect',
-        'The current password is incorrect.',
+      const locked = withTx(ctx, (tx) => recordFailedVerification(tx, ctx, user.user.id))
+      throw (
+        locked ??
+        formError(
+          'form_password_incorrect',
+          'current_password',
+          'is incorrect',
+          'The current password is incorrect.',
+        )
       )
     }
   }

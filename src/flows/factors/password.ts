@@ -1,9 +1,26 @@
+import { randomToken } from '../../crypto/secrets'
 import { issueLocalChallenge } from '../../domain/challenges/service'
 import { formError, formParamMissing } from '../../lib/errors'
+import type { EnvContext } from '../../tenancy/context'
 import { stepOf } from './shared'
 import type { Factor } from './types'
 
 const STRATEGY = 'password'
+
+const dummies = new WeakMap<object, Promise<string>>()
+
+/**
+ * A digest nobody's password matches, made once by this hasher at its real cost: an unknown
+ * identifier (under enumeration protection) costs a sign-in what a known one does.
+ */
+function dummyDigest(ctx: EnvContext): Promise<string> {
+  let digest = dummies.get(ctx.passwords)
+  if (!digest) {
+    digest = ctx.passwords.hash(randomToken(24))
+    dummies.set(ctx.passwords, digest)
+  }
+  return digest
+}
 
 /** The password: answered in place, even without an issued challenge (`cid` = `password`). */
 export const password: Factor = {
@@ -30,7 +47,9 @@ export const password: Factor = {
   // argon2id takes ~100 ms: it runs here, before the transaction, on the hashing queue.
   async precheck({ ctx, user, input }) {
     if (input.password === undefined) throw formParamMissing('password')
-    return user?.user.passwordDigest ? ctx.passwords.verify(input.password, user.user.passwordDigest) : false
+    if (user?.user.passwordDigest) return ctx.passwords.verify(input.password, user.user.passwordDigest)
+    await ctx.passwords.verify(input.password, await dummyDigest(ctx))
+    return false
   },
   check: (_tx, { prechecked }) => prechecked === true,
   wrongAnswer: ({ ctx, purpose }) =>

@@ -1,21 +1,25 @@
-import { withTx } from '../../db/tx'
+import { type After, withTx } from '../../db/tx'
 import type { ChallengeRow } from '../../domain/challenges/schema'
 import {
   answerWithCode,
   findChallengeById,
+  issueDecoyChallenge,
   markVerified,
   requireChallenge,
   toChallengeResource,
 } from '../../domain/challenges/service'
 import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
+import { queueMessage } from '../../domain/messages/service'
 import { findSignIn } from '../../domain/sign-ins/store'
 import type { SignUpRow } from '../../domain/sign-ups/schema'
 import { findSignUp, insertSignUp, requireClientSignUp, updateSignUp } from '../../domain/sign-ups/store'
 import {
   assertIdentifiersFree,
+  emailOwner,
   normalizeEmail,
   normalizePhone,
   normalizeUsername,
+  phoneOwner,
 } from '../../domain/users/identifiers'
 import { checkMetadata } from '../../domain/users/metadata'
 import { checkPasswordPolicy } from '../../domain/users/password-policy'
@@ -156,6 +160,21 @@ function completeIfReady(
   })
 }
 
+/**
+ * Identifiers must be free. Under enumeration protection an email address or phone number that
+ * has an account is not revealed here: the sign-up goes on, and its verification can never
+ * succeed (see issueSignUpChallenge); usernames are public handles and stay checked.
+ */
+function assertFree(tx: EnvTx, ctx: EnvContext, fields: Partial<SignUpRow>) {
+  assertIdentifiersFree(tx, ctx.settings().enumeration_protection ? { username: fields.username } : fields)
+}
+
+/** Under enumeration protection, is this sign-up identifier someone's account already? */
+function takenUnderProtection(ctx: EnvContext, kind: 'email_address' | 'phone_number', value: string) {
+  if (!ctx.settings().enumeration_protection) return false
+  return (kind === 'email_address' ? emailOwner(ctx.db, value) : phoneOwner(ctx.db, value)) !== null
+}
+
 /** The transferable external identity of the client's current sign-in, or 400. */
 function transferSource(ctx: EnvContext, actor: ClientActor) {
   const signIn = actor.client?.signInId ? findSignIn(ctx.db, actor.client.signInId) : null
@@ -253,7 +272,7 @@ export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: S
   }
   const row = withTx(ctx, (tx) => {
     const client = ensureClient(tx, ctx, actor)
-    assertIdentifiersFree(tx, fields)
+    assertFree(tx, ctx, fields)
     const r = insertSignUp(tx, ctx, {
       clientId: client.id,
       publicMetadata: ticket?.kind === 'invitation' ? ticket.row.publicMetadata : {},
@@ -304,7 +323,7 @@ export async function updateSignUpFields(
   }
   const ticket = ticketOf(ctx, current)
   const row = withTx(ctx, (tx) => {
-    assertIdentifiersFree(tx, fields)
+    assertFree(tx, ctx, fields)
     return completeIfReady(tx, ctx, actor, updateSignUp(tx, ctx, current, fields), ticket)
   })
   return toSignUpResource(ctx, row)
@@ -367,21 +386,60 @@ export function issueSignUpChallenge(
       `${input.strategy} is not enabled on this instance.`,
     )
   verifier.validatePrepare?.(ctx, actor, input)
+  const taken = takenUnderProtection(ctx, verifier.verifies, value)
   const challenge = withTx(ctx, (tx, after) => {
-    const c = verifier.prepareVerification({
-      tx,
-      ctx,
-      after,
-      actor,
-      parent: { type: 'sign_up', id: r.id, clientId: r.clientId },
-      target: { id: null, value },
-      purpose: 'sign_up',
-      redirectUrl: input.redirect_url,
-    })
+    const parent = { type: 'sign_up' as const, id: r.id, clientId: r.clientId }
+    const c = taken
+      ? existingAccountDecoy(tx, ctx, after, parent, verifier, value)
+      : verifier.prepareVerification({
+          tx,
+          ctx,
+          after,
+          actor,
+          parent,
+          target: { id: null, value },
+          purpose: 'sign_up',
+          redirectUrl: input.redirect_url,
+        })
     updateSignUp(tx, ctx, r, field.setChallenge(c.id))
     return c
   })
   return toChallengeResource(challenge, ctx.clock.now())
+}
+
+/**
+ * Enumeration protection: a sign-up with someone's address or number gets a challenge that looks
+ * and fails like any other (a code nobody has); the owner of an address is told by email.
+ */
+function existingAccountDecoy(
+  tx: EnvTx,
+  ctx: EnvContext,
+  after: After,
+  parent: { type: 'sign_up'; id: string; clientId: string },
+  verifier: IdentifierVerifier,
+  value: string,
+) {
+  const c = issueDecoyChallenge(
+    tx,
+    ctx,
+    {
+      parentType: parent.type,
+      parentId: parent.id,
+      clientId: parent.clientId,
+      step: 'verification',
+      strategy: verifier.strategy,
+    },
+    value,
+  )
+  if (verifier.verifies === 'email_address')
+    queueMessage(tx, ctx, after, {
+      channel: 'email',
+      template: 'sign_up_existing_account',
+      to: value,
+      vars: {},
+      secret: false,
+    })
+  return c
 }
 
 export function getSignUpChallenge(ctx: EnvContext, actor: ClientActor, id: string, cid: string) {
