@@ -16,6 +16,10 @@ export const ConfigSchema = T.Object({
   maxOpenEnvs: T.Integer({ minimum: 1, default: 512 }),
   /** Concurrent argon2id hashes; each takes ~64 MiB. */
   passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  /** Password checks of one env waiting for a hashing slot; beyond this the env gets 429. */
+  passwordQueuePerEnv: T.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+  /** A password check's time budget, waiting included (ms); past it the caller gets 503. */
+  passwordDeadlineMs: T.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   /** How often the job scheduler ticks (ms). */
   jobIntervalMs: T.Integer({ minimum: 50, default: 10_000 }),
   /** Per-IP rate limits on the Frontend API's sign-in endpoints. */
@@ -41,6 +45,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxBodyBytes: 'AUTHN_MAX_BODY_BYTES',
   maxOpenEnvs: 'AUTHN_MAX_OPEN_ENVS',
   passwordHashConcurrency: 'AUTHN_PASSWORD_HASH_CONCURRENCY',
+  passwordQueuePerEnv: 'AUTHN_PASSWORD_QUEUE_PER_ENV',
+  passwordDeadlineMs: 'AUTHN_PASSWORD_DEADLINE_MS',
   jobIntervalMs: 'AUTHN_JOB_INTERVAL_MS',
   rateLimits: 'AUTHN_RATE_LIMITS',
   smtpUrl: 'AUTHN_SMTP_URL',

@@ -54,7 +54,14 @@ export function createRuntime(
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir, clock)
-  const passwords = opts.passwords ?? createPasswordHasher({ concurrency: config.passwordHashConcurrency })
+  const passwords =
+    opts.passwords ??
+    createPasswordHasher({
+      concurrency: config.passwordHashConcurrency,
+      maxQueuePerEnv: config.passwordQueuePerEnv,
+      deadlineMs: config.passwordDeadlineMs,
+      log: opts.log,
+    })
   let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)
   const effects = createEffects()

@@ -95,7 +95,7 @@ function createContext(
     dataKey: readDataKey(envKeysDir(p.dir)),
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
-    passwords: p.passwords,
+    passwords: p.passwords.forEnv(p.id),
     delivery: p.delivery,
     effects: p.effects,
     dns: p.dns ?? createTxtResolver(),

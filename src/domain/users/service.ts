@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm'
-import { type ImportedHasher, isValidDigest } from '../../crypto/passwords'
+import { type ImportedHasher, importedDigestProblem } from '../../crypto/passwords'
 import { keysetPage, type Page } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { AppError, assertThat, formError, formParamMissing, notFound } from '../../lib/errors'
@@ -319,14 +319,9 @@ async function passwordDigestFor(
   }
   if (input.password_digest !== undefined) {
     if (!input.password_hasher) throw formParamMissing('password_hasher')
-    if (!isValidDigest(input.password_hasher as ImportedHasher, input.password_digest)) {
-      throw formError(
-        'form_param_format_invalid',
-        'password_digest',
-        'is invalid',
-        `password_digest is not a valid ${input.password_hasher} digest.`,
-      )
-    }
+    // Its shape, and a cost within the bounds every verification of it will be held to.
+    const problem = importedDigestProblem(input.password_hasher as ImportedHasher, input.password_digest)
+    if (problem) throw formError('form_param_format_invalid', 'password_digest', 'is invalid', problem)
     return input.password_digest
   }
   if (input.password_hasher !== undefined) throw formParamMissing('password_digest')
