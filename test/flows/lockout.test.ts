@@ -16,9 +16,10 @@ describe('the lockout holds under concurrency', () => {
   it('wrong passwords racing the right one: once locked, the right one makes no session', async () => {
     const user = await createUser(h)
     const identifier = emailOf(user)
-    // Forty wrong passwords, then the right one, all in flight at once: every request passes
-    // the lock check before its hash runs, and the hashes finish in order (the queue is FIFO).
-    const wrong = Array.from({ length: 40 }, () =>
+    // Twenty wrong passwords (twice the lockout threshold, within the per-env hashing queue), then
+    // the right one, all in flight at once: every request passes the lock check before its hash
+    // runs, and the hashes finish in order (one env's queue is FIFO).
+    const wrong = Array.from({ length: 20 }, () =>
       browser(h).json('POST', '/v1/client/sign-ins', { identifier, password: 'wrong horse battery' }),
     )
     const right = browser(h).json('POST', '/v1/client/sign-ins', { identifier, password: PASSWORD })

@@ -2,8 +2,6 @@ import { type Static, t } from 'elysia'
 import { CUSTOM_SIGNING_ALGORITHMS } from '../../crypto/custom-keys'
 import { PaginationQuery } from '../../http/shared/pagination'
 
-import { DEFAULT_CLOCK_SKEW, DEFAULT_LIFETIME } from './defaults'
-
 const Claims = t.Record(t.String(), t.Unknown())
 const Algorithm = t.Union(CUSTOM_SIGNING_ALGORITHMS.map((a) => t.Literal(a)))
 
