@@ -79,6 +79,7 @@ export function createRuntime(
     access: opts.access ?? silentAccess,
     maxBodyBytes: config.maxBodyBytes,
     rateLimits: config.rateLimits,
+    trustedProxies: config.trustedProxies,
   })
   const scheduler = createScheduler({
     jobs: createEnvJobs(config),
