@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { type Static, Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -34,6 +35,11 @@ export const ConfigSchema = T.Object({
   webhookTimeoutMs: T.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
   /** DNS server for domain verification (`host:port`); unset: the system's resolvers. */
   dnsServer: T.Optional(T.String({ minLength: 1 })),
+  /**
+   * Reverse proxies (IP addresses and CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto
+   * are believed; comma-separated in AUTHN_TRUSTED_PROXIES. Empty: nobody's.
+   */
+  trustedProxies: T.Array(T.String({ minLength: 1 }), { default: [] }),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -55,6 +61,18 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smsAuthToken: 'AUTHN_SMS_AUTH_TOKEN',
   webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
   dnsServer: 'AUTHN_DNS_SERVER',
+  trustedProxies: 'AUTHN_TRUSTED_PROXIES',
+}
+
+/** Settings that are lists: comma-separated in the environment. */
+const LISTS: ReadonlySet<string> = new Set<keyof Config>(['trustedProxies'])
+
+/** `10.0.0.1`, `10.0.0.0/8`, `fd00::/8`: an address, or a network with a prefix length in range. */
+const isCidr = (entry: string) => {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const version = isIP(address)
+  if (version === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128))
 }
 
 export function loadConfig(
@@ -64,14 +82,26 @@ export function loadConfig(
   const raw: Record<string, unknown> = {}
   for (const [key, name] of Object.entries(ENV_NAMES)) {
     const value = env[name]
-    if (value !== undefined && value !== '') raw[key] = value
+    if (value !== undefined && value !== '')
+      raw[key] = LISTS.has(key)
+        ? value
+            .split(',')
+            .map((v) => v.trim())
+            .filter(Boolean)
+        : value
   }
   Object.assign(raw, overrides)
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
   if (!Value.Check(ConfigSchema, withDefaults)) {
     const first = Value.Errors(ConfigSchema, withDefaults).First()
-    const key = first?.path.slice(1) as keyof Config | undefined
+    const key = first?.path.split('/')[1] as keyof Config | undefined
     throw new Error(`invalid configuration: ${key ? ENV_NAMES[key] : '?'} ${first?.message ?? ''}`)
   }
+  const proxy = (withDefaults as Config).trustedProxies.find((p) => !isCidr(p))
+  if (proxy !== undefined)
+    throw new Error(
+      `invalid configuration: AUTHN_TRUSTED_PROXIES ${proxy} is not an IP address or CIDR range`,
+    )
+  Object.freeze((withDefaults as Config).trustedProxies)
   return Object.freeze(withDefaults as Config)
 }

@@ -86,6 +86,7 @@ export function createRuntime(
     access: opts.access ?? silentAccess,
     maxBodyBytes: config.maxBodyBytes,
     rateLimits: config.rateLimits,
+    trustedProxies: config.trustedProxies,
   })
   const scheduler = createScheduler({
     jobs: createEnvJobs(config),

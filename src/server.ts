@@ -1,5 +1,6 @@
 import { sha256Hex } from './crypto/secrets'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
+import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
 import { clerkErrorResponse } from './http/shared/presenter'
 import { createRateLimiter } from './http/shared/rate-limit'
@@ -20,12 +21,18 @@ export interface ServerDeps {
   maxBodyBytes: number
   /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
   rateLimits?: boolean
+  /**
+   * Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed
+   * (AUTHN_TRUSTED_PROXIES); unset or empty: the socket's peer is the client.
+   */
+  trustedProxies?: readonly string[]
   /** The dispatch table, in order; defaultSurfaces() when unset. */
   surfaces?: readonly Surface[]
 }
 
 export interface Server {
-  handle(request: Request, ip?: string | null): Promise<Response>
+  /** `peer`: the socket's remote address (Bun's requestIP); the client's unless a trusted proxy. */
+  handle(request: Request, peer?: string | null): Promise<Response>
   /** Resolves once no request is in flight. */
   idle(): Promise<void>
   readonly inFlight: number
@@ -42,7 +49,13 @@ const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9_-]{20,100}$/
 export function createServer(deps: ServerDeps): Server {
   const table = deps.surfaces ?? defaultSurfaces()
   const limiters = new Map<Surface, ReturnType<typeof createRateLimiter>>()
-  for (const s of table) if (s.edge.rateLimits?.length) limiters.set(s, createRateLimiter(s.edge.rateLimits))
+  for (const s of table)
+    if (s.edge.rateLimits?.length)
+      limiters.set(
+        s,
+        createRateLimiter(s.edge.rateLimits, () => deps.clock.now()),
+      )
+  const addressing = createClientAddressing(deps.trustedProxies ?? [])
   let inFlight = 0
   let idleWaiters: Array<() => void> = []
 
@@ -97,17 +110,19 @@ export function createServer(deps: ServerDeps): Server {
   }
 
   return {
-    async handle(request, ip = null) {
+    async handle(request, peer = null) {
       inFlight++
       const url = new URL(request.url)
+      // `peer` is the socket's address; the client may be behind a trusted proxy.
+      const client = addressing.resolve(peer, request.headers)
       const state: RequestState = {
         traceId: traceIdFor(request),
-        ip,
+        ip: client.ip,
         startedAt: performance.now(),
         method: request.method,
         path: url.pathname,
         log: deps.log,
-        frontendUrl: `${request.headers.get('x-forwarded-proto') === 'https' ? 'https' : url.protocol.slice(0, -1)}://${url.host}`,
+        frontendUrl: `${client.proto ?? url.protocol.slice(0, -1)}://${url.host}`,
       }
       setRequestState(request, state)
       const surface = pickSurface(table, url.pathname, request.method, request.headers.get('authorization'))
@@ -139,7 +154,7 @@ export function createServer(deps: ServerDeps): Server {
         ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
         surface: state.surface,
         env_id: state.lease?.ctx.id,
-        ip,
+        ip: state.ip,
       })
       return response
     },

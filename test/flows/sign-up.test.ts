@@ -439,6 +439,8 @@ describe('email link sign-up', () => {
 describe('invitations', () => {
   it('notify emails a ticket link; accepting forwards with the ticket; sign-up completes and copies metadata', async () => {
     const { h, delivery } = await fresh()
+    // A stored redirect_url must be one of the app's URLs.
+    await patchInstance(h, { allowed_origins: ['https://app.example.com'] })
     const inv = ok(
       await bapiJson(h, 'POST', '/v1/invitations', {
         email_address: 'Invitee@Example.com',

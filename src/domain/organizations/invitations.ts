@@ -8,6 +8,7 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
+import { assertStoredRedirect } from '../redirects/service'
 import { ticketUrl } from '../tickets/service'
 import { normalizeEmail, verifiedEmailOwner } from '../users/identifiers'
 import { userNames } from '../users/service'
@@ -66,6 +67,9 @@ export function insertOrgInvitation(
   param = 'email_address',
 ) {
   const email = normalizeEmail(input.email_address, param)
+  // The item's own redirect_url: `redirect_url`, or `3.redirect_url` in a bulk request.
+  if (input.redirect_url !== undefined)
+    assertStoredRedirect(ctx, input.redirect_url, undefined, param.replace(/email_address$/, 'redirect_url'))
   const role = requireRoleByKey(tx, input.role ?? ctx.settings().organizations.default_role)
   checkMetadataOf(input)
   if (memberHasEmail(tx, org.id, email)) throw alreadyMember()

@@ -47,6 +47,46 @@ export function assertAllowedRedirect(
   }
 }
 
+const isHttp = (raw: string) => {
+  try {
+    const { protocol } = new URL(raw)
+    return protocol === 'https:' || protocol === 'http:'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A redirect kept to be followed later (an invitation's `redirect_url`, where
+ * `/v1/tickets/accept` sends the browser): an http(s) URL (422 form_param_value_invalid
+ * otherwise), and one the env allows (assertAllowedRedirect, against the env's own frontend URL
+ * unless the caller has the request's).
+ */
+export function assertStoredRedirect(
+  ctx: EnvContext,
+  raw: string,
+  frontendUrl = ctx.frontendUrl(),
+  param = 'redirect_url',
+) {
+  if (!isHttp(raw)) {
+    throw formError(
+      'form_param_value_invalid',
+      param,
+      'must be an http(s) URL',
+      'The redirect URL must be an http or https URL.',
+    )
+  }
+  assertAllowedRedirect(ctx, raw, frontendUrl, param)
+}
+
+/**
+ * A stored redirect checked again as a browser is sent there: rows stored before the check and
+ * origins removed from the settings since must not be followed. Null when it is not allowed (now).
+ */
+export function storedRedirect(ctx: EnvContext, raw: string | null): string | null {
+  return raw !== null && isHttp(raw) && isAllowedRedirect(ctx, raw, ctx.frontendUrl()) ? raw : null
+}
+
 /** Is `origin` (a request's Origin header) allowed to call the Frontend API with credentials? */
 export function isAllowedOrigin(ctx: EnvContext, origin: string, frontendUrl: string): boolean {
   if (origin === new URL(frontendUrl).origin) return true

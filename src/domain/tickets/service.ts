@@ -8,6 +8,7 @@ import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
+import { assertStoredRedirect } from '../redirects/service'
 import { emailOwner, normalizeEmail } from '../users/identifiers'
 import { findUser } from '../users/service'
 import { invitationNotPending, ticketError } from './errors'
@@ -103,6 +104,9 @@ function insertInvitation(
   param: string,
 ): InvitationResource {
   const email = normalizeEmail(input.email_address, param)
+  // The item's own redirect_url: `redirect_url`, or `3.redirect_url` in a bulk request.
+  if (input.redirect_url !== undefined)
+    assertStoredRedirect(ctx, input.redirect_url, undefined, param.replace(/email_address$/, 'redirect_url'))
   const now = ctx.clock.now()
   if (!input.ignore_existing) {
     if (emailOwner(tx, email)) {

@@ -1,4 +1,5 @@
 import { AppError } from '../../lib/errors'
+import { rateKeyOf } from './client-address'
 
 export interface RateRule {
   method: string
@@ -9,8 +10,10 @@ export interface RateRule {
 }
 
 /**
- * Fixed-window counters per (env, bucket, IP), in memory: one process owns its envs, so the
- * counts are complete. Old windows are swept as they are replaced.
+ * Fixed-window counters per (env, bucket, client), in memory: one process owns its envs, so the
+ * counts are complete. Old windows are swept as they are replaced. A client is its IPv4 address
+ * or its IPv6 /64 (rateKeyOf); behind a reverse proxy the server passes the address the trusted
+ * proxies forwarded (client-address.ts).
  */
 export function createRateLimiter(rules: readonly RateRule[], now: () => number = Date.now) {
   const windows = new Map<string, { start: number; count: number }>()
@@ -27,7 +30,7 @@ export function createRateLimiter(rules: readonly RateRule[], now: () => number 
         for (const [k, w] of windows) if (t - w.start > 60_000) windows.delete(k)
         sweptAt = t
       }
-      const key = `${envId}|${rule.bucket}|${ip ?? '-'}`
+      const key = `${envId}|${rule.bucket}|${rateKeyOf(ip)}`
       let w = windows.get(key)
       if (!w || t - w.start >= rule.windowMs) {
         w = { start: t, count: 0 }

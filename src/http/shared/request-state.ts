@@ -15,6 +15,7 @@ export type SurfaceName = 'bapi' | 'fapi' | 'wellknown' | 'docs' | 'oauth' | 'sc
  */
 export interface RequestState {
   traceId: string
+  /** The client's address: the socket's peer, or what trusted proxies forwarded (client-address.ts). */
   ip: string | null
   startedAt: number
   method: string
@@ -23,7 +24,7 @@ export interface RequestState {
   surface?: SurfaceName
   lease?: Lease
   log: Logger
-  /** scheme://host[:port] as the client reached us (X-Forwarded-Proto honoured). */
+  /** scheme://host[:port] as the client reached us (X-Forwarded-Proto honoured from trusted proxies). */
   frontendUrl?: string
   /** Set by the FAPI actor plugin: the caller's client, and whether it is a native app. */
   fapi?: { actor: ClientActor; native: boolean }

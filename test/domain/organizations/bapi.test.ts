@@ -281,6 +281,8 @@ describe('/v1/organizations/{id}/invitations', () => {
   it('invites by email with a ticket link, lists, bulk-invites and revokes', async () => {
     const admin = await user({ first_name: 'Ada', last_name: 'Admin' })
     const org = await ok('POST', '/v1/organizations', { name: 'Inviters', created_by: admin.id })
+    // A stored redirect_url must be one of the app's URLs.
+    await ok('PATCH', '/v1/instance', { allowed_origins: ['https://app.example.com'] })
     const inv = await ok('POST', `/v1/organizations/${org.id}/invitations`, {
       email_address: 'New.Hire@Example.com',
       role: 'org:admin',

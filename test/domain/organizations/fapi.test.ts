@@ -272,6 +272,8 @@ describe('FAPI invitations for the signed-in user', () => {
   it('an invitee without an account signs up with the ticket and lands as a member', async () => {
     const admin = await person()
     const org = await orgWith(admin)
+    // A stored redirect_url must be one of the app's URLs.
+    await bapi('PATCH', '/v1/instance', { allowed_origins: ['https://app.example.com'] })
     const inv = await bapi('POST', `/v1/organizations/${org.id}/invitations`, {
       email_address: 'newcomer@example.com',
       role: 'org:admin',
