@@ -31,7 +31,7 @@ import {
   removeMembership,
   userOrganizationIds,
 } from '../domain/organizations/service'
-import { assertAllowedRedirect } from '../domain/redirects/service'
+import { assertStoredRedirect } from '../domain/redirects/service'
 import { isLive, sessionTokenRefused, setActiveOrganization } from '../domain/sessions/service'
 import { AppError, notFound } from '../lib/errors'
 import { isId } from '../lib/ids'
@@ -100,7 +100,7 @@ export function inviteAsMember(
 ) {
   const { org, user } = requireMember(ctx, actor, id, MANAGE_MEMBERS)
   // The emailed link forwards there with the ticket: only to the app's own URLs.
-  if (input.redirect_url) assertAllowedRedirect(ctx, input.redirect_url, actor.frontendUrl)
+  if (input.redirect_url) assertStoredRedirect(ctx, input.redirect_url, actor.frontendUrl)
   const created = withTx(ctx, (tx, after) =>
     insertOrgInvitation(tx, ctx, after, org, { ...input, inviter_user_id: user.id }),
   )

@@ -4,6 +4,7 @@ import {
   findOrgInvitationByTicket,
 } from '../domain/organizations/invitations'
 import type { OrgInvitationRow } from '../domain/organizations/schema'
+import { storedRedirect } from '../domain/redirects/service'
 import type { InvitationRow, SignInTokenRow } from '../domain/tickets/schema'
 import {
   acceptInvitation,
@@ -138,7 +139,7 @@ export const ticketStatus = (ctx: EnvContext, t: Ticket): 'sign_in' | 'sign_up' 
 export function ticketLanding(ctx: EnvContext, t: Ticket): string | null {
   const settings = ctx.settings()
   return (
-    sourceOf(t.kind).redirectUrl(t.row as never) ??
+    storedRedirect(ctx, sourceOf(t.kind).redirectUrl(t.row as never)) ??
     settings.redirect_urls[0] ??
     settings.allowed_origins[0] ??
     null

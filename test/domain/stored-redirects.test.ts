@@ -149,7 +149,7 @@ describe('/v1/tickets/accept with a stored redirect that is no longer allowed', 
   // A row stored before redirect_url was checked (or an origin removed since): the landing must
   // not forward to it. Needs ticketLanding (src/flows/tickets.ts) to call storedRedirect; flip
   // `it.failing` to `it` once it does.
-  it.failing('forwards to the app’s default landing instead of a stored javascript: URL', async () => {
+  it('forwards to the app’s default landing instead of a stored javascript: URL', async () => {
     const inv = ok(
       await bapiJson(h, 'POST', '/v1/invitations', { email_address: email(), redirect_url: `${APP}/a` }),
     )

@@ -285,7 +285,7 @@ describe('/v1/me/sessions', () => {
     const stranger = await signedIn(h)
 
     const list = ok(await laptop.json('GET', '/v1/me/sessions')).response
-    expect(list.map((s: any) => s.id).sort()).toEqual([sidPhone, sidLaptop].sort())
+    expect(list.data.map((s: any) => s.id).sort()).toEqual([sidPhone, sidLaptop].sort())
 
     // someone else's session is not found, and stays active
     expectError(
@@ -304,7 +304,7 @@ describe('/v1/me/sessions', () => {
     )
     expectError(await phone.json('GET', '/v1/me'), 401, 'authentication_invalid')
     ok(await laptop.json('POST', `/v1/client/sessions/${sidLaptop}/tokens`))
-    expect(ok(await laptop.json('GET', '/v1/me/sessions')).response.map((s: any) => s.id)).toEqual([
+    expect(ok(await laptop.json('GET', '/v1/me/sessions')).response.data.map((s: any) => s.id)).toEqual([
       sidLaptop,
     ])
     expect((await events(h, 'session.revoked')).map((e) => e.data.id)).toContain(sidPhone)

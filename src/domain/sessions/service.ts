@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
 import { signSessionToken } from '../../crypto/session-token'
-import { type Page, pageOf, tablePage } from '../../db/pages'
+import { type ListQuery, type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
@@ -279,6 +279,13 @@ export async function mintSessionToken(
     ...(org ? { org } : {}),
     nowMs: now,
   })
+}
+
+/** One keyset page of a user's live sessions (active or pending now), newest first. */
+export function pageOfLiveUserSessions(ctx: EnvContext, userId: string, q: ListQuery) {
+  const now = ctx.clock.now()
+  const live = or(effectiveStatusIs('active', now), effectiveStatusIs('pending', now))
+  return tablePage(ctx, sessions, and(eq(sessions.userId, userId), live), q)
 }
 
 export function listUserSessions(ctx: EnvContext, userId: string): SessionRow[] {

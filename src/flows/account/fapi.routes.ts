@@ -5,6 +5,7 @@ import { EmailAddressResource, PhoneNumberResource } from '../../domain/users/mo
 import { envelope } from '../../http/fapi/actor'
 import { withSignedIn } from '../../http/fapi/signed-in'
 import { challengeRoutes } from '../../http/shared/challenge-routes'
+import { Paginated, PaginationQuery } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
 import { Envelope, FapiSessionResource, FapiUserResource } from '../client/model'
 import * as contacts from './identifiers'
@@ -51,10 +52,15 @@ export const meFapi = capabilityRoutes('fapi:me')
       detail: { summary: 'Change the password', tags: user },
     },
   )
-  .get('/v1/me/sessions', ({ env, actor, me }) => envelope(env, actor, profile.mySessions(env, me)), {
-    response: { 200: Envelope(t.Array(FapiSessionResource)) },
-    detail: { summary: "The user's live sessions on every device", tags: user },
-  })
+  .get(
+    '/v1/me/sessions',
+    ({ env, actor, me, query }) => envelope(env, actor, profile.mySessions(env, me, query)),
+    {
+      query: t.Object(PaginationQuery),
+      response: { 200: Envelope(Paginated(FapiSessionResource)) },
+      detail: { summary: "The user's live sessions on every device", tags: user },
+    },
+  )
   .post(
     '/v1/me/sessions/:id/revoke',
     ({ env, actor, me, params }) => envelope(env, actor, profile.revokeMySession(env, me, params.id)),

@@ -1,9 +1,10 @@
+import { type ListQuery, pageOf } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import {
   endSession,
   findUserSession,
   isLive,
-  listUserSessions,
+  pageOfLiveUserSessions,
   revokeUserSessions,
 } from '../../domain/sessions/service'
 import { assertUsernameFree, normalizeUsername } from '../../domain/users/identifiers'
@@ -99,11 +100,14 @@ export async function changePassword(
   return me(ctx, user.user.id)
 }
 
-export function mySessions(ctx: EnvContext, { user }: SignedIn) {
-  const now = ctx.clock.now()
-  return listUserSessions(ctx, user.user.id)
-    .filter((s) => isLive(s, now))
-    .map((s) => toFapiSession(ctx, s))
+/** The user's live sessions on every device, a page at a time (newest first). */
+export function mySessions(ctx: EnvContext, { user }: SignedIn, q: ListQuery) {
+  const page = pageOfLiveUserSessions(ctx, user.user.id, q)
+  return pageOf(
+    page.rows.map((s) => toFapiSession(ctx, s)),
+    page.next_cursor,
+    page.total,
+  )
 }
 
 export function revokeMySession(ctx: EnvContext, { user }: SignedIn, id: string) {
