@@ -44,3 +44,12 @@ describe('the per-IP rate limiter', () => {
     expect(refused(() => l.check('env_a', 'POST', '/v1/client/sign-ins', '10.0.0.1'))?.status).toBe(429)
   })
 })
+
+describe('the Frontend API rules', () => {
+  it('limit guesses of the current password like challenge answers', async () => {
+    const { FAPI_RATE_RULES } = await import('../../src/http/shared/rate-limit')
+    const l = createRateLimiter(FAPI_RATE_RULES, () => 0)
+    for (let i = 0; i < 3; i++) l.check('env_a', 'POST', '/v1/me/change-password', '10.0.0.1')
+    expect(refused(() => l.check('env_a', 'POST', '/v1/me/change-password', '10.0.0.1'))?.status).toBe(429)
+  })
+})

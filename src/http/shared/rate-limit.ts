@@ -80,4 +80,12 @@ export const FAPI_RATE_RULES: RateRule[] = [
     limit: 3,
     windowMs: 10_000,
   },
+  // The current password is guessed like any first factor.
+  {
+    method: 'POST',
+    path: /^\/v1\/me\/change-password$/,
+    bucket: 'me.change_password',
+    limit: 3,
+    windowMs: 10_000,
+  },
 ]
