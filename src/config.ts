@@ -30,6 +30,11 @@ export const ConfigSchema = T.Object({
   webhookTimeoutMs: T.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
   /** DNS server for domain verification (`host:port`); unset: the system's resolvers. */
   dnsServer: T.Optional(T.String({ minLength: 1 })),
+  /**
+   * Set by a server for the worker processes it starts: they join its lock on the data root
+   * and share its port. Unset: this `serve` locks the root itself and binds the port alone.
+   */
+  serveGroup: T.Optional(T.String({ minLength: 16 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -49,6 +54,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   smsAuthToken: 'AUTHN_SMS_AUTH_TOKEN',
   webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
   dnsServer: 'AUTHN_DNS_SERVER',
+  serveGroup: 'AUTHN_SERVE_GROUP',
 }
 
 export function loadConfig(
