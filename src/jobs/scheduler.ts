@@ -71,8 +71,32 @@ function sweepOf(envId: string, sweepMs: number) {
   return sweepMs / 2 + (h % 1000) * (sweepMs / 2000)
 }
 
+/** Due times written to the registry per transaction. */
+const DUE_BATCH = 64
+
 /** Lets requests (and everything else waiting on the event loop) run between two envs. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+interface TickStats {
+  changed: number
+  due: number
+  ran: number
+  /** When the current synchronous step began, and the longest step so far (ms) and what it was. */
+  stepStart: number
+  longest: number
+  longestStep: string
+}
+
+/** Yields, noting how long the step that ends here held the event loop. */
+async function breathe(stats: TickStats, step: string) {
+  const ms = performance.now() - stats.stepStart
+  if (ms > stats.longest) {
+    stats.longest = ms
+    stats.longestStep = step
+  }
+  await yieldToLoop()
+  stats.stepStart = performance.now()
+}
 
 export function createScheduler(deps: {
   jobs: EnvJob[]
@@ -92,6 +116,24 @@ export function createScheduler(deps: {
   let running: Promise<void> | null = null
   let stopped = false
   const kicks = new Map<string, { started: boolean; again: boolean; done: Promise<void> }>()
+  /**
+   * Due times computed in this tick, written to the registry in batches: one transaction per
+   * env made the registry's WAL checkpoint (an fsync) every few hundred envs of a pass.
+   */
+  const pending = new Map<string, number>()
+
+  function setDue(envId: string, at: number) {
+    pending.set(envId, at)
+  }
+  function flush() {
+    if (!pending.size) return
+    try {
+      deps.registry.setDueMany(pending)
+    } catch (err) {
+      deps.log.error({ err }, 'recording due times failed')
+    }
+    pending.clear()
+  }
 
   /** The earliest time any job of the env has work; `now` when a job cannot say. */
   function nextDue(ctx: EnvContext, now: number): number {
@@ -114,15 +156,15 @@ export function createScheduler(deps: {
     try {
       const lease = deps.pool.lease(envId, { transient: true })
       // The folder is gone (deleted by hand): the next sync drops the entry.
-      if (!lease) deps.registry.setDue(envId, now + sweepMs)
+      if (!lease) setDue(envId, now + sweepMs)
       return lease
     } catch (err) {
       if (err instanceof EnvUnavailableError) {
         // Logged by the pool; tried again when the pool will try it again.
-        deps.registry.setDue(envId, err.retryAt)
+        setDue(envId, err.retryAt)
       } else {
         deps.log.error({ err, env_id: envId }, 'environment could not be opened for jobs')
-        deps.registry.setDue(envId, now + deps.intervalMs)
+        setDue(envId, now + deps.intervalMs)
       }
       return null
     }
@@ -144,23 +186,27 @@ export function createScheduler(deps: {
    * Runs the env's due jobs, then records its next due time. The event loop gets a turn after
    * the open and after each job, so no request waits behind more than one of them.
    */
-  async function runEnv(envId: string, now: number) {
+  async function runEnv(envId: string, now: number, stats: TickStats) {
     const lease = leaseFor(envId, now)
     if (!lease) return
+    stats.ran++
     try {
+      await breathe(stats, 'open')
+      // Once started, an env's due jobs all run (stop() waits for them).
       for (const job of deps.jobs) {
-        if (stopped) return
         if (!jobDue(job, lease.ctx, now)) continue
-        await yieldToLoop()
+        await breathe(stats, 'due check')
         try {
           await job.run(lease.ctx)
         } catch (err) {
           deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
         }
+        // An async job (webhook delivery) waited on the network: its own turns don't count.
+        stats.stepStart = performance.now()
       }
-      await yieldToLoop()
+      await breathe(stats, 'due checks or job')
       // Computed after the jobs, from what they left: marked seen in the same synchronous step.
-      deps.registry.setDue(envId, nextDue(lease.ctx, deps.clock.now()))
+      setDue(envId, nextDue(lease.ctx, deps.clock.now()))
       deps.pool.markSeen(envId)
     } finally {
       lease.release()
@@ -169,12 +215,50 @@ export function createScheduler(deps: {
 
   /** An env this process wrote to: a new deadline may be earlier than its recorded due time. */
   function refresh(ctx: EnvContext, now: number) {
-    deps.registry.lowerDue(ctx.id, nextDue(ctx, now))
+    const at = nextDue(ctx, now)
+    const queued = pending.get(ctx.id)
+    if (queued !== undefined && at < queued) pending.set(ctx.id, at)
+    deps.registry.lowerDue(ctx.id, at)
   }
 
   async function tick() {
+    const stats: TickStats = {
+      changed: 0,
+      due: 0,
+      ran: 0,
+      stepStart: performance.now(),
+      longest: 0,
+      longestStep: 'start',
+    }
+    const started = stats.stepStart
+    try {
+      await pass(stats)
+    } finally {
+      flush()
+      if (performance.now() - stats.stepStart > stats.longest) {
+        stats.longest = performance.now() - stats.stepStart
+        stats.longestStep = 'end'
+      }
+      // How long the tick held the event loop at most: what it could make a request wait.
+      deps.log.debug(
+        {
+          changed: stats.changed,
+          due: stats.due,
+          ran: stats.ran,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          longest_step_ms: Math.round(stats.longest * 100) / 100,
+          longest_step: stats.longestStep,
+        },
+        'scheduler tick',
+      )
+    }
+  }
+
+  async function pass(stats: TickStats) {
     const now = deps.clock.now()
-    for (const envId of deps.pool.changedEnvs()) {
+    const changed = deps.pool.changedEnvs()
+    stats.changed = changed.length
+    for (const envId of changed) {
       if (stopped) return
       const lease = leaseFor(envId, now)
       if (!lease) continue
@@ -184,12 +268,18 @@ export function createScheduler(deps: {
       } finally {
         lease.release()
       }
-      await yieldToLoop()
+      await breathe(stats, 'refresh')
     }
-    for (const envId of deps.registry.dueEnvs(now)) {
+    const due = deps.registry.dueEnvs(now)
+    stats.due = due.length
+    for (const envId of due) {
       if (stopped) return
-      await runEnv(envId, now)
-      await yieldToLoop()
+      await runEnv(envId, now, stats)
+      await breathe(stats, 'due time and close')
+      if (pending.size >= DUE_BATCH) {
+        flush()
+        await breathe(stats, 'registry write')
+      }
     }
   }
 
