@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from './runtime'
 import type { EnvType } from './tenancy/context'
 import { publishableKey } from './tenancy/env-store'
 import { checkEnvironments, createEnvironment, EnvironmentError, syncRegistry } from './tenancy/environments'
+import { EnvUnavailableError } from './tenancy/pool'
 import { joinRoot, lockRoot, RootLockedError } from './tenancy/root-lock'
 
 const USAGE = `authn: self-hostable authentication server
@@ -167,9 +168,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0
   } catch (err) {
-    if (err instanceof EnvironmentError) {
-      if (out.json) console.log(JSON.stringify({ error: err.message }))
-      else console.error(`error: ${err.message}`)
+    const message =
+      err instanceof EnvironmentError
+        ? err.message
+        : err instanceof EnvUnavailableError
+          ? `environment ${err.envId} is unavailable: ${err.reason}`
+          : null
+    if (message !== null) {
+      if (out.json) console.log(JSON.stringify({ error: message }))
+      else console.error(`error: ${message}`)
       return 1
     }
     throw err

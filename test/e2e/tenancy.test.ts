@@ -2,7 +2,12 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { cpSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadConfig } from '../../src/config'
 import { newId } from '../../src/lib/ids'
+import { silentLogger } from '../../src/log'
+import { createRuntime } from '../../src/runtime'
+import { createEnvironment } from '../../src/tenancy/environments'
+import { fixtureKeys } from '../helpers/keys'
 import { BUN, cli, freePort, ROOT, type Running, startServer } from './helpers'
 
 const dirs: string[] = []
@@ -79,13 +84,15 @@ describe('one data root, one server', () => {
 describe('broken and foreign env folders at start-up', () => {
   it('serves every other env, answers 503 for a broken one, skips a copied folder, and env list says so', async () => {
     const root = temp()
-    const create = async (name: string, host: string) => {
-      const r = await cli(['env', 'create', '--name', name, '--host', host, '--data', root, '--json'])
-      expect(r.code).toBe(0)
-      return JSON.parse(r.stdout) as { id: string; secret_key: string }
-    }
+    // Made in process (a runtime over the root, as the CLI does), to keep the test quick.
+    const rt = createRuntime(loadConfig({}, { dataDir: root, logLevel: 'silent' }), {
+      log: silentLogger,
+      signingKeys: fixtureKeys(),
+    })
+    const create = (name: string, host: string) => createEnvironment(rt.tenancy, { name, hosts: [host] })
     const good = await create('Good', 'good.localhost')
     const broken = await create('Broken', 'broken.localhost')
+    rt.close()
     renameSync(join(root, broken.id, 'keys'), join(root, broken.id, 'keys.moved'))
     const copy = newId('environment')
     cpSync(join(root, good.id), join(root, copy), { recursive: true })
