@@ -85,11 +85,19 @@ interface TickStats {
   stepStart: number
   longest: number
   longestStep: string
+  /** Steps, and steps longer than SLOW_STEP_MS. */
+  steps: number
+  slow: number
 }
+
+/** A step the tick log counts as slow: longer than the delay a tick may cause a request. */
+const SLOW_STEP_MS = 10
 
 /** Yields, noting how long the step that ends here held the event loop. */
 async function breathe(stats: TickStats, step: string) {
   const ms = performance.now() - stats.stepStart
+  stats.steps++
+  if (ms > SLOW_STEP_MS) stats.slow++
   if (ms > stats.longest) {
     stats.longest = ms
     stats.longestStep = step
@@ -229,6 +237,8 @@ export function createScheduler(deps: {
       stepStart: performance.now(),
       longest: 0,
       longestStep: 'start',
+      steps: 0,
+      slow: 0,
     }
     const started = stats.stepStart
     try {
@@ -248,6 +258,8 @@ export function createScheduler(deps: {
           ms: Math.round((performance.now() - started) * 100) / 100,
           longest_step_ms: Math.round(stats.longest * 100) / 100,
           longest_step: stats.longestStep,
+          steps: stats.steps,
+          slow_steps: stats.slow,
         },
         'scheduler tick',
       )
