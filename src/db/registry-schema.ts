@@ -9,10 +9,11 @@ export const registryEnvs = sqliteTable(
     type: text('type').notNull(),
     indexedAt: integer('indexed_at').notNull(),
     /**
-     * When the env next has background work due (Unix ms); null: not known yet, so due now.
+     * When the env next has background work due (Unix ms); 0 (also for rows indexed before this
+     * column existed): due now; null for a problem row (never due).
      * The scheduler opens only envs whose time has come.
      */
-    nextDueAt: integer('next_due_at'),
+    nextDueAt: integer('next_due_at').default(0),
     /**
      * Why the folder is not served (e.g. its folder name is not the env id inside it); null
      * for an indexed env. Such a row has no hosts or keys: it only keeps `env list` honest.

@@ -1,10 +1,15 @@
+import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { cpSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { drizzle } from 'drizzle-orm/bun-sqlite'
+import { loadMigrations } from '../../src/db/migrations'
 import { newId } from '../../src/lib/ids'
 import { syncRegistry, type TenancyDeps } from '../../src/tenancy/environments'
-import { envDir } from '../../src/tenancy/paths'
+import { envDir, registryFile } from '../../src/tenancy/paths'
 import { type EnvPool, EnvUnavailableError } from '../../src/tenancy/pool'
-import { isStale } from '../../src/tenancy/registry'
+import { isStale, openRegistry } from '../../src/tenancy/registry'
 import { createHarness, type Harness } from '../helpers/harness'
 
 let h: Harness
@@ -80,5 +85,30 @@ describe('folder name = env id', () => {
     opened.length = 0
     expect(syncRegistry(tenancy, { force: true }).rebuilt).toBe(true)
     expect(opened.sort()).toEqual(h.envs.map((e) => e.id).sort())
+  })
+})
+
+describe('the registry of an older version', () => {
+  it('comes due at once after the upgrade: rows indexed before next_due_at existed are due', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authn-registry-upgrade-'))
+    try {
+      const client = new Database(registryFile(dir), { create: true })
+      const db = drizzle({ client })
+      // The registry as the first release left it: only its first migration, one env indexed.
+      const first = loadMigrations('registry').slice(0, 1)
+      ;(db as unknown as { dialect: { migrate(m: unknown, s: unknown, c: object): void } }).dialect.migrate(
+        first,
+        (db as unknown as { session: unknown }).session,
+        {},
+      )
+      client.run("INSERT INTO envs (id, name, type, indexed_at) VALUES ('env_old', 'Old', 'development', 1)")
+      client.close()
+      const registry = openRegistry(dir)
+      expect(registry.dueEnvs(Date.now())).toEqual(['env_old'])
+      expect(registry.dueAt('env_old')).toBe(0)
+      registry.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
