@@ -216,6 +216,7 @@ export function createScheduler(deps: {
       // Computed after the jobs, from what they left: marked seen in the same synchronous step.
       setDue(envId, nextDue(lease.ctx, deps.clock.now()))
       deps.pool.markSeen(envId)
+      await breathe(stats, 'due time')
     } finally {
       lease.release()
     }
@@ -287,7 +288,7 @@ export function createScheduler(deps: {
     for (const envId of due) {
       if (stopped) return
       await runEnv(envId, now, stats)
-      await breathe(stats, 'due time and close')
+      await breathe(stats, 'close')
       if (pending.size >= DUE_BATCH) {
         flush()
         await breathe(stats, 'registry write')
