@@ -40,6 +40,11 @@ export const ConfigSchema = T.Object({
    * are believed; comma-separated in AUTHN_TRUSTED_PROXIES. Empty: nobody's.
    */
   trustedProxies: T.Array(T.String({ minLength: 1 }), { default: [] }),
+  /**
+   * Set by a server for the worker processes it starts: they join its lock on the data root
+   * and share its port. Unset: this `serve` locks the root itself and binds the port alone.
+   */
+  serveGroup: T.Optional(T.String({ minLength: 16 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -62,6 +67,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   webhookTimeoutMs: 'AUTHN_WEBHOOK_TIMEOUT_MS',
   dnsServer: 'AUTHN_DNS_SERVER',
   trustedProxies: 'AUTHN_TRUSTED_PROXIES',
+  serveGroup: 'AUTHN_SERVE_GROUP',
 }
 
 /** Settings that are lists: comma-separated in the environment. */

@@ -1,11 +1,15 @@
 #!/usr/bin/env bun
 import { type Args, parseArgs } from './cli/args'
 import { envCommand, keysCommand, type Output, secretKeysCommand } from './cli/commands'
+import { type BindRole, listen, PortInUseError } from './cli/listen'
 import { loadConfig } from './config'
 import { createLogging, silentAccess, silentLogger } from './log'
 import { createRuntime, type Runtime } from './runtime'
-import { environmentInfo } from './tenancy/env-store'
-import { createEnvironment, EnvironmentError, syncRegistry } from './tenancy/environments'
+import type { EnvType } from './tenancy/context'
+import { publishableKey } from './tenancy/env-store'
+import { checkEnvironments, createEnvironment, EnvironmentError, syncRegistry } from './tenancy/environments'
+import { EnvUnavailableError } from './tenancy/pool'
+import { joinRoot, lockRoot, RootLockedError } from './tenancy/root-lock'
 
 const USAGE = `authn: self-hostable authentication server
 
@@ -27,12 +31,34 @@ function output(json: boolean): Output {
   }
 }
 
+/** Envs named one by one in the start-up banner; `authn env list` shows them all. */
+const BANNER_ENVS = 10
+
+/** This server's hold on the data root: its own lock, or its group leader's (a worker). */
+function holdRoot(rt: Runtime): { role: BindRole; release(): void } {
+  try {
+    if (rt.config.serveGroup) {
+      joinRoot(rt.config.dataDir, rt.config.serveGroup)
+      return { role: 'member', release() {} }
+    }
+    const lock = lockRoot(rt.config.dataDir, rt.clock.now())
+    return { role: 'alone', release: () => lock.release() }
+  } catch (err) {
+    if (err instanceof RootLockedError) throw new EnvironmentError(err.message)
+    throw err
+  }
+}
+
 async function serve(rt: Runtime, args: Args) {
-  const { rebuilt, envs } = syncRegistry(rt.tenancy)
-  if (rebuilt) rt.log.info({ envs }, 'registry rebuilt from env folders')
   const port = args.has('port') ? Number(args.get('port')) : rt.config.port
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new EnvironmentError('--port must be 0-65535')
+  const root = holdRoot(rt)
+  const { rebuilt, envs, problems } = syncRegistry(rt.tenancy)
+  if (rebuilt) rt.log.info({ envs }, 'registry updated from env folders')
+  for (const p of problems) rt.log.error({ env_id: p.id, problem: p.problem }, 'env folder skipped')
+  // Logged (by the pool) and answered with 503 environment_unavailable; every other env is served.
+  const unavailable = checkEnvironments(rt.tenancy)
 
   const banner: string[] = []
   if (envs === 0) {
@@ -47,21 +73,36 @@ async function serve(rt: Runtime, args: Args) {
       `  secret key       ${env.secret_key}   (shown once; only its hash is kept)`,
     )
   }
-  const bun = Bun.serve({
-    port,
-    hostname: rt.config.hostname,
-    // The server's own cap with an error envelope is maxBodyBytes; this only guards memory.
-    maxRequestBodySize: Math.max(rt.config.maxBodyBytes * 4, 16 * 1024 * 1024),
-    development: false,
-    fetch: (request, server) => rt.server.handle(request, server.requestIP(request)?.address ?? null),
-  })
-  rt.setLocalPort(bun.port ?? port)
-  for (const e of rt.registry.list()) {
-    const info = rt.pool.use(e.id, environmentInfo)
-    banner.push(`env ${info.id} (${info.type}, ${info.name})`)
-    for (const host of info.hosts) banner.push(`  frontend API     http://${host}:${bun.port}`)
-    banner.push(`  publishable key  ${info.publishable_key}`)
+  let bun: ReturnType<typeof listen>
+  try {
+    bun = listen(
+      {
+        port,
+        hostname: rt.config.hostname,
+        // The server's own cap with an error envelope is maxBodyBytes; this only guards memory.
+        maxRequestBodySize: Math.max(rt.config.maxBodyBytes * 4, 16 * 1024 * 1024),
+        development: false,
+        fetch: (request, server) => rt.server.handle(request, server.requestIP(request)?.address ?? null),
+      },
+      root.role,
+    )
+  } catch (err) {
+    root.release()
+    if (err instanceof PortInUseError) throw new EnvironmentError(err.message)
+    throw err
   }
+  rt.setLocalPort(bun.port ?? port)
+  // From the index, without opening the envs: a root may hold thousands.
+  const listed = rt.registry.list()
+  for (const e of listed.slice(0, BANNER_ENVS)) {
+    const hosts = rt.registry.hostsOf(e.id)
+    banner.push(`env ${e.id} (${e.type}, ${e.name})`)
+    for (const host of hosts) banner.push(`  frontend API     http://${host}:${bun.port}`)
+    if (hosts[0]) banner.push(`  publishable key  ${publishableKey(e.type as EnvType, hosts[0])}`)
+  }
+  if (listed.length > BANNER_ENVS) banner.push(`... and ${listed.length - BANNER_ENVS} more (authn env list)`)
+  for (const u of unavailable) banner.push(`env ${u.id} UNAVAILABLE (answers 503): ${u.reason}`)
+  for (const p of problems) banner.push(`folder ${p.id} SKIPPED: ${p.problem}`)
   banner.push(
     `authn listening on http://localhost:${bun.port}  (API reference: http://localhost:${bun.port}/docs)`,
   )
@@ -77,6 +118,7 @@ async function serve(rt: Runtime, args: Args) {
     await bun.stop(false)
     await rt.server.idle()
     rt.close()
+    root.release()
     rt.log.info('stopped')
     rt.log.flush()
     process.exit(0)
@@ -126,9 +168,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0
   } catch (err) {
-    if (err instanceof EnvironmentError) {
-      if (out.json) console.log(JSON.stringify({ error: err.message }))
-      else console.error(`error: ${err.message}`)
+    const message =
+      err instanceof EnvironmentError
+        ? err.message
+        : err instanceof EnvUnavailableError
+          ? `environment ${err.envId} is unavailable: ${err.reason}`
+          : null
+    if (message !== null) {
+      if (out.json) console.log(JSON.stringify({ error: message }))
+      else console.error(`error: ${message}`)
       return 1
     }
     throw err

@@ -76,6 +76,8 @@ export function createRuntime(
     localPort: () => localPort,
     // The scheduler is built below; kicks only happen once requests or jobs run.
     kick: (envId, job) => scheduler.kick(envId, job),
+    // A handle closing after this process wrote to it: its deadlines go to the registry.
+    beforeClose: (ctx, changed) => scheduler.beforeClose(ctx, changed),
     effects,
   })
   const server = createServer({

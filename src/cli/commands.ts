@@ -1,7 +1,13 @@
 import { rotateKeys, SIGNING_ALGORITHMS, type SigningAlgorithm } from '../crypto/keys'
 import { isId } from '../lib/ids'
 import type { Runtime } from '../runtime'
-import { createSecretKey, environmentInfo, listSecretKeys, revokeSecretKey } from '../tenancy/env-store'
+import {
+  createSecretKey,
+  type EnvironmentInfo,
+  environmentInfo,
+  listSecretKeys,
+  revokeSecretKey,
+} from '../tenancy/env-store'
 import {
   createEnvironment,
   deleteEnvironment,
@@ -9,6 +15,7 @@ import {
   indexEnvironment,
 } from '../tenancy/environments'
 import { envKeysDir } from '../tenancy/paths'
+import { EnvUnavailableError } from '../tenancy/pool'
 import type { Args } from './args'
 
 export interface Output {
@@ -70,12 +77,27 @@ export async function envCommand(rt: Runtime, args: Args, out: Output) {
       return
     }
     case 'list': {
-      const envs = rt.registry.list().map((e) => rt.pool.use(e.id, environmentInfo))
+      // An env that cannot be opened, or a folder that is not served, is listed with the reason.
+      const envs: Array<EnvironmentInfo | { id: string; name?: string; type?: string; problem: string }> =
+        rt.registry.list().map((e) => {
+          try {
+            return rt.pool.use(e.id, environmentInfo, { transient: true })
+          } catch (err) {
+            const reason = err instanceof EnvUnavailableError ? err.reason : String(err)
+            return { id: e.id, name: e.name, type: e.type, problem: `unavailable: ${reason}` }
+          }
+        })
+      for (const p of rt.registry.problems()) envs.push({ id: p.id, problem: `skipped: ${p.problem}` })
       out.print(
         envs,
         () =>
-          envs.map((e) => `${e.id}  ${e.type.padEnd(11)}  ${e.hosts.join(',')}  ${e.name}`).join('\n') ||
-          'no environments',
+          envs
+            .map((e) =>
+              'problem' in e
+                ? `${e.id}  ${e.problem}`
+                : `${e.id}  ${e.type.padEnd(11)}  ${e.hosts.join(',')}  ${e.name}`,
+            )
+            .join('\n') || 'no environments',
       )
       return
     }
@@ -145,6 +167,8 @@ export async function keysCommand(rt: Runtime, args: Args, out: Output) {
     alg: algorithm(args.get('alg')),
     immediate: args.has('immediate'),
   })
+  // A key now has a retirement date: the server's scheduler looks at the env's keys again.
+  rt.registry.lowerDue(envId, rt.clock.now())
   out.print(result, () =>
     [
       `${result.signing.kid} (${result.signing.alg}) signs from ${new Date(result.signing.activate_at).toISOString()}`,

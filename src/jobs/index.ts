@@ -1,5 +1,6 @@
 import type { Config } from '../config'
 import { webhookDeliveryJob } from '../domain/webhooks/worker'
+import { webhooksDue } from './due'
 import { IDENTITY_JOBS } from './identity'
 import { pruneKeysJob } from './prune-keys'
 import type { EnvJob } from './scheduler'
@@ -8,5 +9,5 @@ import type { EnvJob } from './scheduler'
 export const createEnvJobs = (config: Config): EnvJob[] => [
   pruneKeysJob,
   ...IDENTITY_JOBS,
-  webhookDeliveryJob({ timeoutMs: config.webhookTimeoutMs }),
+  { ...webhookDeliveryJob({ timeoutMs: config.webhookTimeoutMs }), nextDue: webhooksDue },
 ]

@@ -1,5 +1,6 @@
 import { pruneKeys } from '../crypto/keys'
 import { envKeysDir } from '../tenancy/paths'
+import { keysDue } from './due'
 import type { EnvJob } from './scheduler'
 
 /** Deletes signing keys whose retention has passed: every token they signed has expired. */
@@ -12,4 +13,5 @@ export const pruneKeysJob: EnvJob = {
       ctx.log.info({ kids: gone }, 'retired signing keys deleted')
     }
   },
+  nextDue: keysDue,
 }

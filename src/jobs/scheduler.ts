@@ -1,18 +1,28 @@
 import type { Clock } from '../lib/clock'
 import type { Logger } from '../log'
 import type { EnvContext } from '../tenancy/context'
-import type { EnvPool } from '../tenancy/pool'
+import { type EnvPool, EnvUnavailableError, type Lease } from '../tenancy/pool'
 import type { Registry } from '../tenancy/registry'
 
-/** A unit of background work run for every env on each tick (expiry, delivery, pruning). */
+/** A unit of background work for an env (expiry, delivery, pruning). */
 export interface EnvJob {
   name: string
   run(ctx: EnvContext): void | Promise<void>
+  /**
+   * When the job next has work in this env, from its own data (e.g. the earliest `expire_at` of
+   * what it expires): a time at or before `now` if it has work now, null if it has none. A job
+   * without it counts as due on every tick.
+   */
+  nextDue?(ctx: EnvContext, now: number): number | null
 }
 
 export interface Scheduler {
   start(): void
-  /** One pass of every job over every env; tests call it with a fixed clock. */
+  /**
+   * One pass: first the due times of the envs this process wrote to are brought forward where
+   * their deadlines moved, then every env whose time has come (registry `next_due_at`) runs
+   * every job and gets its next due time. Tests call it with a fixed clock.
+   */
   tick(): Promise<void>
   /**
    * Runs one job for one env soon (after the current synchronous transaction has committed),
@@ -20,6 +30,11 @@ export interface Scheduler {
    * the job is already queued coalesce; a kick while it runs makes it run once more.
    */
   kick(envId: string, jobName: string): void
+  /**
+   * Records the deadlines of an env whose handle is about to close (the pool's beforeClose):
+   * when this process wrote to it, its due time may only move earlier.
+   */
+  beforeClose(ctx: EnvContext, changed: boolean): void
   /** Resolves once no tick or kick is running or queued (tests wait on it). */
   idle(): Promise<void>
   /** Stops ticking, refuses new kicks and waits for work in progress to finish. */
@@ -42,6 +57,55 @@ export const systemTimers: Timers = {
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
+/**
+ * The longest an env goes without a pass even when its jobs say nothing is due (a safety net
+ * for rows written behind the scheduler's back). Each env's share of it is spread by its id so
+ * that thousands of envs do not come due at once.
+ */
+export const SWEEP_MS = 6 * 60 * 60 * 1000
+
+/** A stable spread in [SWEEP_MS / 2, SWEEP_MS) per env. */
+function sweepOf(envId: string, sweepMs: number) {
+  let h = 0
+  for (let i = 0; i < envId.length; i++) h = (h * 31 + envId.charCodeAt(i)) >>> 0
+  return sweepMs / 2 + (h % 1000) * (sweepMs / 2000)
+}
+
+/** Due times written to the registry per transaction. */
+const DUE_BATCH = 64
+
+/** Lets requests (and everything else waiting on the event loop) run between two envs. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+interface TickStats {
+  changed: number
+  due: number
+  ran: number
+  /** When the current synchronous step began, and the longest step so far (ms) and what it was. */
+  stepStart: number
+  longest: number
+  longestStep: string
+  /** Steps, and steps longer than SLOW_STEP_MS. */
+  steps: number
+  slow: number
+}
+
+/** A step the tick log counts as slow: longer than the delay a tick may cause a request. */
+const SLOW_STEP_MS = 10
+
+/** Yields, noting how long the step that ends here held the event loop. */
+async function breathe(stats: TickStats, step: string) {
+  const ms = performance.now() - stats.stepStart
+  stats.steps++
+  if (ms > SLOW_STEP_MS) stats.slow++
+  if (ms > stats.longest) {
+    stats.longest = ms
+    stats.longestStep = step
+  }
+  await yieldToLoop()
+  stats.stepStart = performance.now()
+}
+
 export function createScheduler(deps: {
   jobs: EnvJob[]
   pool: EnvPool
@@ -51,28 +115,183 @@ export function createScheduler(deps: {
   intervalMs: number
   /** Defaults to setTimeout (unref'd). */
   timers?: Timers
+  /** Defaults to SWEEP_MS. */
+  sweepMs?: number
 }): Scheduler {
   const timers = deps.timers ?? systemTimers
+  const sweepMs = deps.sweepMs ?? SWEEP_MS
   let timer: unknown = null
   let running: Promise<void> | null = null
   let stopped = false
   const kicks = new Map<string, { started: boolean; again: boolean; done: Promise<void> }>()
+  /**
+   * Due times computed in this tick, written to the registry in batches: one transaction per
+   * env made the registry's WAL checkpoint (an fsync) every few hundred envs of a pass.
+   */
+  const pending = new Map<string, number>()
+
+  function setDue(envId: string, at: number) {
+    pending.set(envId, at)
+  }
+  function flush() {
+    if (!pending.size) return
+    try {
+      deps.registry.setDueMany(pending)
+    } catch (err) {
+      deps.log.error({ err }, 'recording due times failed')
+    }
+    pending.clear()
+  }
+
+  /** The earliest time any job of the env has work; `now` when a job cannot say. */
+  function nextDue(ctx: EnvContext, now: number): number {
+    let at = now + sweepOf(ctx.id, sweepMs)
+    for (const job of deps.jobs) {
+      if (!job.nextDue) return now
+      try {
+        const due = job.nextDue(ctx, now)
+        if (due !== null) at = Math.min(at, due)
+      } catch (err) {
+        deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job due time failed')
+        return now
+      }
+    }
+    return at
+  }
+
+  /** A lease for background work, or null (with the env's due time moved) when it cannot be had. */
+  function leaseFor(envId: string, now: number): Lease | null {
+    try {
+      const lease = deps.pool.lease(envId, { transient: true })
+      // The folder is gone (deleted by hand): the next sync drops the entry.
+      if (!lease) setDue(envId, now + sweepMs)
+      return lease
+    } catch (err) {
+      if (err instanceof EnvUnavailableError) {
+        // Logged by the pool; tried again when the pool will try it again.
+        setDue(envId, err.retryAt)
+      } else {
+        deps.log.error({ err, env_id: envId }, 'environment could not be opened for jobs')
+        setDue(envId, now + deps.intervalMs)
+      }
+      return null
+    }
+  }
+
+  /** Whether the job has work in the env now (a job that cannot say always has). */
+  function jobDue(job: EnvJob, ctx: EnvContext, now: number): boolean {
+    if (!job.nextDue) return true
+    try {
+      const at = job.nextDue(ctx, now)
+      return at !== null && at <= now
+    } catch (err) {
+      deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job due time failed')
+      return true
+    }
+  }
+
+  /**
+   * Runs the env's due jobs, then records its next due time. The event loop gets a turn after
+   * the open and after each job, so no request waits behind more than one of them.
+   */
+  async function runEnv(envId: string, now: number, stats: TickStats) {
+    const lease = leaseFor(envId, now)
+    if (!lease) return
+    stats.ran++
+    try {
+      await breathe(stats, 'open')
+      // Once started, an env's due jobs all run (stop() waits for them).
+      for (const job of deps.jobs) {
+        if (!jobDue(job, lease.ctx, now)) continue
+        await breathe(stats, 'due check')
+        try {
+          await job.run(lease.ctx)
+        } catch (err) {
+          deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
+        }
+        // An async job (webhook delivery) waited on the network: its own turns don't count.
+        stats.stepStart = performance.now()
+      }
+      await breathe(stats, 'due checks or job')
+      // Computed after the jobs, from what they left: marked seen in the same synchronous step.
+      setDue(envId, nextDue(lease.ctx, deps.clock.now()))
+      deps.pool.markSeen(envId)
+      await breathe(stats, 'due time')
+    } finally {
+      lease.release()
+    }
+  }
+
+  /** An env this process wrote to: a new deadline may be earlier than its recorded due time. */
+  function refresh(ctx: EnvContext, now: number) {
+    const at = nextDue(ctx, now)
+    const queued = pending.get(ctx.id)
+    if (queued !== undefined && at < queued) pending.set(ctx.id, at)
+    deps.registry.lowerDue(ctx.id, at)
+  }
 
   async function tick() {
-    for (const env of deps.registry.list()) {
+    const stats: TickStats = {
+      changed: 0,
+      due: 0,
+      ran: 0,
+      stepStart: performance.now(),
+      longest: 0,
+      longestStep: 'start',
+      steps: 0,
+      slow: 0,
+    }
+    const started = stats.stepStart
+    try {
+      await pass(stats)
+    } finally {
+      flush()
+      if (performance.now() - stats.stepStart > stats.longest) {
+        stats.longest = performance.now() - stats.stepStart
+        stats.longestStep = 'end'
+      }
+      // How long the tick held the event loop at most: what it could make a request wait.
+      deps.log.debug(
+        {
+          changed: stats.changed,
+          due: stats.due,
+          ran: stats.ran,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          longest_step_ms: Math.round(stats.longest * 100) / 100,
+          longest_step: stats.longestStep,
+          steps: stats.steps,
+          slow_steps: stats.slow,
+        },
+        'scheduler tick',
+      )
+    }
+  }
+
+  async function pass(stats: TickStats) {
+    const now = deps.clock.now()
+    const changed = deps.pool.changedEnvs()
+    stats.changed = changed.length
+    for (const envId of changed) {
       if (stopped) return
-      const lease = deps.pool.lease(env.id)
+      const lease = leaseFor(envId, now)
       if (!lease) continue
       try {
-        for (const job of deps.jobs) {
-          try {
-            await job.run(lease.ctx)
-          } catch (err) {
-            deps.log.error({ err, job: job.name, env_id: env.id }, 'job failed')
-          }
-        }
+        refresh(lease.ctx, now)
+        deps.pool.markSeen(envId)
       } finally {
         lease.release()
+      }
+      await breathe(stats, 'refresh')
+    }
+    const due = deps.registry.dueEnvs(now)
+    stats.due = due.length
+    for (const envId of due) {
+      if (stopped) return
+      await runEnv(envId, now, stats)
+      await breathe(stats, 'close')
+      if (pending.size >= DUE_BATCH) {
+        flush()
+        await breathe(stats, 'registry write')
       }
     }
   }
@@ -83,7 +302,7 @@ export function createScheduler(deps: {
     do {
       entry.again = false
       if (stopped) return
-      const lease = deps.pool.lease(envId)
+      const lease = leaseFor(envId, deps.clock.now())
       if (!lease) return
       try {
         await job.run(lease.ctx)
@@ -118,11 +337,17 @@ export function createScheduler(deps: {
     }
   }
 
+  /** A tick never rejects: whatever it throws is logged, and the next one is scheduled. */
+  const guarded = () =>
+    tick().catch((err) => {
+      deps.log.error({ err }, 'scheduler tick failed')
+    })
+
   function schedule() {
     if (stopped) return
     timer = timers.set(() => {
       timer = null
-      running = tick().finally(() => {
+      running = guarded().finally(() => {
         running = null
         schedule()
       })
@@ -144,6 +369,9 @@ export function createScheduler(deps: {
       }
     },
     kick,
+    beforeClose(ctx, changed) {
+      if (changed) refresh(ctx, deps.clock.now())
+    },
     idle,
     async stop() {
       stopped = true

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { createDataKey, createKeySet, type KeySource, type SigningAlgorithm } from '../crypto/keys'
 import { randomToken } from '../crypto/secrets'
 import type { Clock } from '../lib/clock'
@@ -7,8 +8,8 @@ import type { EnvContext, EnvType } from './context'
 import { activeKeyHashes, createSecretKey, type EnvironmentInfo, environmentInfo } from './env-store'
 import { openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
-import type { EnvPool } from './pool'
-import { envFolders, isStale, type Registry } from './registry'
+import { type EnvPool, EnvUnavailableError } from './pool'
+import { envFolders, type Registry, type RegistryProblem } from './registry'
 import { environment, hosts } from './schema'
 import { defaultSettings } from './settings'
 
@@ -142,14 +143,89 @@ export function deleteEnvironment(deps: TenancyDeps, id: string): boolean {
   return true
 }
 
-/** Rebuilds the registry from the env folders when it does not match them. */
-export function syncRegistry(
-  deps: TenancyDeps,
-  opts: { force?: boolean } = {},
-): { rebuilt: boolean; envs: number } {
+export interface SyncResult {
+  /** True when the index changed (a folder was indexed, looked at again or dropped). */
+  rebuilt: boolean
+  /** Env folders present (served or not). */
+  envs: number
+  /** Folders that are not served, and why. */
+  problems: RegistryProblem[]
+}
+
+/**
+ * Brings the registry up to date with the env folders. The rule: a folder's name is its env's
+ * id. Only folders the index does not know (or could not serve last time) are opened, so a
+ * start over thousands of indexed envs opens none; entries whose folder is gone are dropped. A
+ * folder that cannot be indexed (its database names another env, it cannot be opened) is
+ * recorded as a problem: not served, shown by `env list`, looked at again on the next sync.
+ * `force` re-reads every folder (an env already indexed keeps its entries if that fails).
+ */
+export function syncRegistry(deps: TenancyDeps, opts: { force?: boolean } = {}): SyncResult {
   const folders = envFolders(deps.dataDir)
-  if (!opts.force && !isStale(deps.registry, deps.dataDir)) return { rebuilt: false, envs: folders.length }
-  for (const stale of deps.registry.list()) if (!folders.includes(stale.id)) deps.registry.remove(stale.id)
-  for (const id of folders) deps.pool.use(id, (ctx) => indexEnvironment(deps.registry, ctx))
-  return { rebuilt: true, envs: folders.length }
+  const present = new Set(folders)
+  const known = new Map(deps.registry.entries().map((e) => [e.id, e.problem]))
+  let changed = false
+  for (const id of known.keys()) {
+    if (present.has(id)) continue
+    deps.registry.remove(id)
+    changed = true
+  }
+  for (const id of folders) {
+    const indexed = known.has(id) && known.get(id) === null
+    if (indexed && !opts.force) continue
+    changed = true
+    try {
+      deps.pool.use(id, (ctx) => indexEnvironment(deps.registry, ctx), { transient: true })
+    } catch (err) {
+      if (!indexed)
+        deps.registry.noteProblem(id, err instanceof EnvUnavailableError ? err.reason : String(err))
+    }
+  }
+  return { rebuilt: changed, envs: folders.length, problems: deps.registry.problems() }
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0')
+
+/** What is visibly wrong with an env folder, without opening its database; null when nothing. */
+export function folderProblem(dataDir: string, id: string): string | null {
+  const dir = envDir(dataDir, id)
+  const file = envDbFile(dir)
+  if (!existsSync(file)) return `${file} is missing`
+  const keys = envKeysDir(dir)
+  if (!existsSync(keys)) return `${keys} is missing`
+  if (!existsSync(join(keys, 'data.key'))) return `${join(keys, 'data.key')} is missing`
+  const head = Buffer.alloc(SQLITE_HEADER.length)
+  let fd: number | null = null
+  try {
+    fd = openSync(file, 'r')
+    const n = readSync(fd, head, 0, head.length, 0)
+    if (n < head.length || !head.equals(SQLITE_HEADER)) return `${file} is not a SQLite database`
+  } catch (err) {
+    return `${file} cannot be read: ${(err as Error).message}`
+  } finally {
+    if (fd !== null) closeSync(fd)
+  }
+  return null
+}
+
+/**
+ * The start-up check of every served env: cheap (a few stats and 16 bytes each), so it sees a
+ * missing key folder or a database that is not one, not a corrupt page deep inside a database
+ * (that env turns unavailable when first opened, by a request or the scheduler). An env found
+ * broken is handed to the pool, which logs it and answers 503 environment_unavailable for it
+ * until its folder changes or a backoff passes.
+ */
+export function checkEnvironments(deps: TenancyDeps): Array<{ id: string; reason: string }> {
+  const broken: Array<{ id: string; reason: string }> = []
+  for (const { id } of deps.registry.list()) {
+    const problem = folderProblem(deps.dataDir, id)
+    if (problem === null) continue
+    try {
+      deps.pool.lease(id, { transient: true })?.release()
+    } catch (err) {
+      broken.push({ id, reason: err instanceof EnvUnavailableError ? err.reason : problem })
+    }
+    // The pool opened it after all (the folder was repaired in between): nothing to report.
+  }
+  return broken
 }

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
-import { migrate } from '../db/migrations'
+import { loadMigrations, type MigrationSet, migrate } from '../db/migrations'
 
 import type { EnvDb } from '../db/types'
 
@@ -12,13 +12,33 @@ function applyPragmas(client: Database) {
   client.exec('PRAGMA synchronous = NORMAL')
 }
 
-/** Opens one env file and brings its schema up to date. */
-export function openEnvDatabase(file: string): { client: Database; db: EnvDb } {
+/**
+ * True when every migration of the set is recorded as applied: the count and the newest
+ * timestamp match the journal. One read of a tiny table, where a full `migrate` runs an empty
+ * transaction and `PRAGMA foreign_key_check` over every table on each open of an evicted env.
+ */
+export function isMigrated(client: Database, set: MigrationSet): boolean {
+  const migrations = loadMigrations(set)
+  let row: { n: number; last: number | null } | null
+  try {
+    row = client
+      .query<{ n: number; last: number | null }, []>(
+        'SELECT count(*) AS n, max(CAST(created_at AS INTEGER)) AS last FROM __drizzle_migrations',
+      )
+      .get()
+  } catch {
+    return false // no migrations table: a new file
+  }
+  return row?.n === migrations.length && row.last === (migrations.at(-1)?.folderMillis ?? null)
+}
+
+function open(file: string, set: MigrationSet) {
   const client = new Database(file, { create: true, strict: true })
   try {
     applyPragmas(client)
     const db = drizzle({ client })
-    migrate(client, db, 'env')
+    if (isMigrated(client, set)) client.exec('PRAGMA foreign_keys = ON')
+    else migrate(client, db, set)
     return { client, db }
   } catch (err) {
     client.close()
@@ -26,15 +46,11 @@ export function openEnvDatabase(file: string): { client: Database; db: EnvDb } {
   }
 }
 
+/** Opens one env file and brings its schema up to date (a quick check when it already is). */
+export function openEnvDatabase(file: string): { client: Database; db: EnvDb } {
+  return open(file, 'env')
+}
+
 export function openRegistryDatabase(file: string) {
-  const client = new Database(file, { create: true, strict: true })
-  try {
-    applyPragmas(client)
-    const db = drizzle({ client })
-    migrate(client, db, 'registry')
-    return { client, db }
-  } catch (err) {
-    client.close()
-    throw err
-  }
+  return open(file, 'registry')
 }

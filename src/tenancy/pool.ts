@@ -1,11 +1,13 @@
 import type { Database } from 'bun:sqlite'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { openKeyStore, readDataKey } from '../crypto/keys'
 import type { PasswordHasher } from '../crypto/passwords'
 import type { Clock } from '../lib/clock'
 import type { Delivery } from '../lib/delivery'
 import { createTxtResolver, type TxtResolver } from '../lib/dns'
 import { createEffects, type Effects } from '../lib/effects'
+import { AppError } from '../lib/errors'
 import type { Logger } from '../log'
 import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
@@ -18,15 +20,58 @@ export interface Lease {
   release(): void
 }
 
+export interface LeaseOptions {
+  /**
+   * Background work on an env that is not open: open a handle outside the LRU and close it on
+   * release (an open env's handle is shared as usual).
+   */
+  transient?: boolean
+}
+
 export interface EnvPool {
-  /** Opens (and migrates) the env on first use; null when no such env folder exists. */
-  lease(envId: string): Lease | null
+  /**
+   * Opens (and migrates) the env on first use; null when no such env folder exists. Throws
+   * EnvUnavailableError when the env's folder is there but cannot be served.
+   */
+  lease(envId: string, opts?: LeaseOptions): Lease | null
   /** Runs fn with a leased env and releases it, also when fn throws or rejects. */
-  use<T>(envId: string, fn: (ctx: EnvContext) => T): T
-  /** Closes the env's handle once its in-flight requests finish (env deleted or replaced). */
+  use<T>(envId: string, fn: (ctx: EnvContext) => T, opts?: LeaseOptions): T
+  /**
+   * Closes the env's handle once its in-flight requests finish (env deleted or replaced), and
+   * forgets that it was unavailable.
+   */
   evict(envId: string): void
   openEnvs(): string[]
+  /** Open envs this process has written to since markSeen (their deadlines may have moved). */
+  changedEnvs(): string[]
+  markSeen(envId: string): void
+  /** Envs that failed to open, why, and when they are tried again. */
+  unavailable(): Array<{ id: string; reason: string; retryAt: number }>
   closeAll(): void
+}
+
+/** An env whose folder is there but cannot be served: a 503 `environment_unavailable`. */
+export class EnvUnavailableError extends AppError {
+  constructor(
+    readonly envId: string,
+    readonly reason: string,
+    /** When the pool tries to open it again (sooner if its folder changes). */
+    readonly retryAt: number,
+    retryInMs: number,
+  ) {
+    super(
+      503,
+      [
+        {
+          code: 'environment_unavailable',
+          message: 'environment unavailable',
+          long_message: 'This environment cannot be served right now. Try again later.',
+        },
+      ],
+      { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) } },
+    )
+    this.name = 'EnvUnavailableError'
+  }
 }
 
 export interface PoolDeps {
@@ -44,12 +89,20 @@ export interface PoolDeps {
   kick?: (envId: string, job: string) => void
   /** Where contexts count their post-commit effects; by default a tracker of this pool's own. */
   effects?: Effects
+  /**
+   * Called with a handle about to be closed (evicted from the LRU, or at shutdown); `changed`
+   * when this process wrote to the env since markSeen. The scheduler records its deadlines.
+   */
+  beforeClose?: (ctx: EnvContext, changed: boolean) => void
 }
 
 interface Entry {
   ctx: EnvContext
   inFlight: number
   evicted: boolean
+  /** The connection's total_changes(): rows this process wrote through the handle. */
+  changes: () => number
+  seen: number
 }
 
 export const isLocalHost = (host: string) => host === 'localhost' || host.endsWith('.localhost')
@@ -62,8 +115,15 @@ function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): Env
   const dir = envDir(deps.dataDir, envId)
   const { client, db } = openEnvDatabase(envDbFile(dir))
   try {
-    const row = client.query<{ type: EnvType }, []>('SELECT type FROM environment LIMIT 1').get()
+    const row = client
+      .query<{ id: string; type: EnvType }, []>('SELECT id, type FROM environment LIMIT 1')
+      .get()
     if (!row) throw new Error(`env ${envId} has no environment row`)
+    if (row.id !== envId) {
+      throw new Error(
+        `the folder ${envId} holds the environment ${row.id}: the folder name must be the env id`,
+      )
+    }
     return createContext({ ...deps, id: envId, type: row.type, dir, client, db })
   } catch (err) {
     client.close()
@@ -130,15 +190,53 @@ function createContext(
   }
 }
 
+/** Waits before an env that failed to open is tried again (unless its folder changes first). */
+export const UNAVAILABLE_RETRY_MS = [5_000, 30_000, 2 * 60_000, 10 * 60_000] as const
+
+interface Broken {
+  reason: string
+  failures: number
+  retryAt: number
+  fingerprint: string
+}
+
+/** What of an env folder we look at to notice that someone repaired it (or broke it otherwise). */
+function fingerprint(dir: string): string {
+  return [dir, envDbFile(dir), `${envDbFile(dir)}-wal`, envKeysDir(dir), join(envKeysDir(dir), 'data.key')]
+    .map((path) => {
+      try {
+        const st = statSync(path)
+        return `${st.ino}:${st.mtimeMs}:${st.size}`
+      } catch {
+        return '-'
+      }
+    })
+    .join('|')
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
 /**
  * LRU of open env handles. Opening is synchronous (bun:sqlite), so two opens of one env never
  * interleave in this process. An evicted handle closes only after its last lease is released.
+ *
+ * An env that cannot be opened (its keys are missing, its database is corrupt, a migration
+ * fails, its folder name is not its id) is unavailable: lease() throws EnvUnavailableError (a
+ * 503 `environment_unavailable`) without trying again until the folder changes or a backoff
+ * (UNAVAILABLE_RETRY_MS) passes, and every other env is served as usual.
  */
 export function createEnvPool(poolDeps: PoolDeps): EnvPool {
   const deps = { ...poolDeps, effects: poolDeps.effects ?? createEffects() }
   const entries = new Map<string, Entry>()
+  const broken = new Map<string, Broken>()
+  const transients = new Map<string, Entry>()
 
   function close(id: string, entry: Entry) {
+    try {
+      deps.beforeClose?.(entry.ctx, entry.changes() !== entry.seen)
+    } catch (err) {
+      deps.log.error({ err, env_id: id }, 'before closing env handle')
+    }
     try {
       entry.ctx.client.close()
     } catch (err) {
@@ -151,36 +249,92 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
     if (entry.inFlight === 0) close(id, entry)
   }
 
+  function unavailable(envId: string, b: Broken): EnvUnavailableError {
+    return new EnvUnavailableError(envId, b.reason, b.retryAt, Math.max(0, b.retryAt - deps.clock.now()))
+  }
+
+  /** Opens the env, or answers why not (remembered, so a broken env costs a few stats per lease). */
+  function open(envId: string): Entry | null {
+    const dir = envDir(deps.dataDir, envId)
+    const known = broken.get(envId)
+    if (known && deps.clock.now() < known.retryAt && fingerprint(dir) === known.fingerprint) {
+      throw unavailable(envId, known)
+    }
+    // No folder: no such env. A folder without its database is an env that lost it.
+    if (!existsSync(dir)) return null
+    try {
+      if (!existsSync(envDbFile(dir))) throw new Error(`${envDbFile(dir)} is missing`)
+      const ctx = buildContext(deps, envId)
+      const changes = ctx.client.query<{ n: number }, []>('SELECT total_changes() AS n')
+      const count = () => changes.get()?.n ?? 0
+      if (known) {
+        broken.delete(envId)
+        deps.log.info({ env_id: envId }, 'environment available again')
+      }
+      return { ctx, inFlight: 0, evicted: false, changes: count, seen: count() }
+    } catch (err) {
+      const failures = (known?.failures ?? 0) + 1
+      const wait = UNAVAILABLE_RETRY_MS[Math.min(failures, UNAVAILABLE_RETRY_MS.length) - 1]!
+      const b: Broken = {
+        reason: describe(err),
+        failures,
+        retryAt: deps.clock.now() + wait,
+        fingerprint: fingerprint(dir),
+      }
+      broken.set(envId, b)
+      // Logged when it breaks and when the reason changes, not on every retry.
+      if (!known || known.reason !== b.reason) {
+        deps.log.error({ err, env_id: envId, retry_in_ms: wait }, 'environment unavailable')
+      }
+      throw unavailable(envId, b)
+    }
+  }
+
+  function leaseOf(envId: string, entry: Entry, onDone?: () => void): Lease {
+    entry.inFlight++
+    let released = false
+    return {
+      ctx: entry.ctx,
+      release() {
+        if (released) return
+        released = true
+        entry.inFlight--
+        if (entry.evicted && entry.inFlight === 0) {
+          close(envId, entry)
+          onDone?.()
+        }
+      },
+    }
+  }
+
   const pool: EnvPool = {
-    lease(envId) {
-      let entry = entries.get(envId)
+    lease(envId, opts) {
+      const entry = entries.get(envId)
       if (entry) {
         entries.delete(envId)
         entries.set(envId, entry)
-      } else {
-        if (!existsSync(envDbFile(envDir(deps.dataDir, envId)))) return null
-        entry = { ctx: buildContext(deps, envId), inFlight: 0, evicted: false }
-        entries.set(envId, entry)
-        while (entries.size > deps.maxOpen) {
-          const [oldId, oldest] = entries.entries().next().value as [string, Entry]
-          evictEntry(oldId, oldest)
-        }
+        return leaseOf(envId, entry)
       }
-      const leased = entry
-      leased.inFlight++
-      let released = false
-      return {
-        ctx: leased.ctx,
-        release() {
-          if (released) return
-          released = true
-          leased.inFlight--
-          if (leased.evicted && leased.inFlight === 0) close(envId, leased)
-        },
+      const background = transients.get(envId)
+      if (background && opts?.transient) return leaseOf(envId, background, () => transients.delete(envId))
+      const opened = open(envId)
+      if (!opened) return null
+      if (opts?.transient) {
+        // Background work: a handle of its own, closed on release, so a pass over thousands of
+        // envs does not push the envs requests use out of the LRU.
+        opened.evicted = true
+        transients.set(envId, opened)
+        return leaseOf(envId, opened, () => transients.delete(envId))
       }
+      entries.set(envId, opened)
+      while (entries.size > deps.maxOpen) {
+        const [oldId, oldest] = entries.entries().next().value as [string, Entry]
+        evictEntry(oldId, oldest)
+      }
+      return leaseOf(envId, opened)
     },
-    use(envId, fn) {
-      const lease = pool.lease(envId)
+    use(envId, fn, opts) {
+      const lease = pool.lease(envId, opts)
       if (!lease) throw new Error(`no environment ${envId}`)
       let result: ReturnType<typeof fn>
       try {
@@ -196,10 +350,17 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       return result
     },
     evict(envId) {
+      broken.delete(envId)
       const entry = entries.get(envId)
       if (entry) evictEntry(envId, entry)
     },
     openEnvs: () => [...entries.keys()],
+    changedEnvs: () => [...entries].filter(([, e]) => e.changes() !== e.seen).map(([id]) => id),
+    markSeen(envId) {
+      const entry = entries.get(envId) ?? transients.get(envId)
+      if (entry) entry.seen = entry.changes()
+    },
+    unavailable: () => [...broken].map(([id, b]) => ({ id, reason: b.reason, retryAt: b.retryAt })),
     closeAll() {
       for (const [id, entry] of [...entries]) evictEntry(id, entry)
     },

@@ -75,7 +75,7 @@ describe('registry', () => {
     const fresh = openRegistry(h.dir)
     const tenancy = { ...h.rt.tenancy, registry: fresh }
     expect(isStale(fresh, h.dir)).toBe(true)
-    expect(syncRegistry(tenancy)).toEqual({ rebuilt: true, envs: 2 })
+    expect(syncRegistry(tenancy)).toEqual({ rebuilt: true, envs: 2, problems: [] })
     expect(isStale(fresh, h.dir)).toBe(false)
     expect(syncRegistry(tenancy).rebuilt).toBe(false)
     for (const e of h.envs) {
