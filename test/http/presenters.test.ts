@@ -112,6 +112,13 @@ describe('OAuth presenter (RFC 6749 §5.2)', () => {
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('9')
     expect((await json(limited)).error).toBe('temporarily_unavailable')
+    // An environment that cannot be opened right now (503) is temporarily unavailable too.
+    const unavailable = oauthErrorResponse(
+      new AppError(503, [{ code: 'environment_unavailable', message: 'unavailable' }]),
+      state,
+    )
+    expect(unavailable.status).toBe(503)
+    expect((await json(unavailable)).error).toBe('temporarily_unavailable')
   })
 
   it('answers invalid_client with 401, challenging Basic only when the client tried Basic', async () => {

@@ -27,7 +27,7 @@ function codeFor(err: AppError): string {
   if (typeof explicit === 'string') return explicit
   if (err.status === 401) return 'invalid_client'
   if (err.status === 403) return 'access_denied'
-  if (err.status === 429) return 'temporarily_unavailable'
+  if (err.status === 429 || err.status === 503) return 'temporarily_unavailable'
   if (err.status >= 500) return 'server_error'
   return 'invalid_request'
 }
