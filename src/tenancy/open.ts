@@ -6,6 +6,18 @@ import type { EnvDb } from '../db/types'
 
 export type { EnvDb, EnvTx } from '../db/types'
 
+/**
+ * drizzle's bun-sqlite driver prepares a new statement for every query and never finalizes it,
+ * so a closed handle lingers (its file, WAL and shared memory stay open) until garbage
+ * collection: thousands of envs cycling through the pool run out of file descriptors. Routing
+ * its prepares through bun:sqlite's statement cache finalizes them on close (and skips
+ * re-preparing the same SQL). Statements run to completion synchronously, so sharing one
+ * cached statement between calls is safe.
+ */
+function cacheStatements(client: Database) {
+  client.prepare = ((query: string) => client.query(query)) as typeof client.prepare
+}
+
 function applyPragmas(client: Database) {
   client.exec('PRAGMA busy_timeout = 5000')
   client.exec('PRAGMA journal_mode = WAL')
@@ -36,6 +48,7 @@ function open(file: string, set: MigrationSet) {
   const client = new Database(file, { create: true, strict: true })
   try {
     applyPragmas(client)
+    cacheStatements(client)
     const db = drizzle({ client })
     if (isMigrated(client, set)) client.exec('PRAGMA foreign_keys = ON')
     else migrate(client, db, set)
