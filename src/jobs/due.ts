@@ -4,8 +4,7 @@ import { envKeysDir } from '../tenancy/paths'
 
 // When each job next has work, read from the rows it acts on. Jobs import no table (the
 // layering rule), so these are plain SQL over the capabilities' column names, each answered
-// from the index the job's own query uses (sessions' abandon_at has none: that one scans the
-// live sessions, as the expiry job itself does). A renamed column fails the expiry tests.
+// from an index on (status, deadline). A renamed column fails the expiry tests.
 
 type Min = { at: number | null }
 

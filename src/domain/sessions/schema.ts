@@ -39,6 +39,7 @@ export const sessions = sqliteTable(
     index('sessions_user').on(t.userId, t.createdAt, t.id),
     index('sessions_created').on(t.createdAt, t.id),
     index('sessions_status').on(t.status, t.expireAt),
+    index('sessions_abandon').on(t.status, t.abandonAt),
   ],
 )
 

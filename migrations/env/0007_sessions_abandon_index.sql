@@ -1,0 +1,1 @@
+CREATE INDEX `sessions_abandon` ON `sessions` (`status`,`abandon_at`);
