@@ -91,7 +91,9 @@ describe('an environment that cannot be opened', () => {
       .get()!
     db.run('DELETE FROM __drizzle_migrations WHERE rowid = (SELECT max(rowid) FROM __drizzle_migrations)')
     await expectUnavailable(await jwks(broken))
-    expect(h.rt.pool.unavailable().find((u) => u.id === broken.id)?.reason).toContain('Failed to run the query')
+    expect(h.rt.pool.unavailable().find((u) => u.id === broken.id)?.reason).toContain(
+      'Failed to run the query',
+    )
     expect((await jwks(h.envs[0]!)).status).toBe(200)
 
     // Repaired through SQLite (the WAL changes, not the main file): seen at once.
