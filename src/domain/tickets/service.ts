@@ -9,6 +9,7 @@ import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { emailOwner, normalizeEmail } from '../users/identifiers'
+import { checkMetadata } from '../users/metadata'
 import { findUser } from '../users/service'
 import { invitationNotPending, ticketError } from './errors'
 import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
@@ -103,6 +104,10 @@ function insertInvitation(
   param: string,
 ): InvitationResource {
   const email = normalizeEmail(input.email_address, param)
+  // It becomes the user's public metadata at sign-up: the same bounds as a user's.
+  if (input.public_metadata) {
+    checkMetadata(param.replace(/email_address$/, 'public_metadata'), input.public_metadata)
+  }
   const now = ctx.clock.now()
   if (!input.ignore_existing) {
     if (emailOwner(tx, email)) {
