@@ -1,4 +1,13 @@
-import { bodyTooLarge, malformedRequest, unsupportedContentType } from './shared/errors'
+import {
+  BODY_MAX_DEPTH,
+  BODY_MAX_VALUES,
+  FORM_MAX_FIELDS,
+  isExcess,
+  type JsonLimits,
+  type JsonShape,
+  measureJsonText,
+} from '../lib/json-limits'
+import { bodyTooComplex, bodyTooLarge, malformedRequest, unsupportedContentType } from './shared/errors'
 import { type RequestState, setRequestState } from './shared/request-state'
 
 const TRACE_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -14,45 +23,162 @@ export interface BodyPolicy {
   /** Bigger bodies are a 413 before any parser runs; defaults to the server's maxBodyBytes. */
   maxBytes?: number
   /**
-   * 'must-parse': a JSON body that does not parse is a 400 here, also on routes whose body is
-   * optional. 'unchecked': the bytes go on as they came, for routes that read the raw body
-   * (`parse: 'none'`: OAuth token requests, SAML responses, webhook signatures).
+   * 'must-parse': the body is checked here before the app's parser sees it: a JSON body must
+   * parse (a 400 otherwise, also on routes whose body is optional) and, like a form body, stay
+   * within the shape limits below (a 400 request_body_too_complex otherwise). 'unchecked': the
+   * bytes go on as they came, for routes that read the raw body (`parse: 'none'`: OAuth token
+   * requests, SAML responses, webhook signatures).
    */
   json: 'must-parse' | 'unchecked'
   /** Media types a body may have (415 otherwise); unset: any, the app's parser decides. */
   accept?: readonly string[]
+  /** JSON nesting ('must-parse'); default BODY_MAX_DEPTH. Also caps a form field name's path. */
+  maxDepth?: number
+  /** Values in a JSON body, root, array items and object members ('must-parse'); default BODY_MAX_VALUES. */
+  maxValues?: number
+  /** Fields of a form body ('must-parse'); default FORM_MAX_FIELDS. */
+  maxFields?: number
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-const isJson = (request: Request) =>
-  request.headers.get('content-type')?.toLowerCase().includes('json') ?? false
-
-/**
- * Routes whose body is optional would otherwise run as if no body came when the JSON is
- * broken; a malformed JSON body is a 400 everywhere.
- */
-async function assertJsonParses(request: Request, state: RequestState): Promise<Request> {
-  const text = await request.text()
-  if (text.trim() !== '') {
-    try {
-      JSON.parse(text)
-    } catch {
-      throw malformedRequest()
-    }
-  }
-  const copy = new Request(request.url, { method: request.method, headers: request.headers, body: text })
-  setRequestState(copy, state)
-  return copy
-}
-
 const mediaType = (request: Request) =>
   request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? ''
 
+const FORM = 'application/x-www-form-urlencoded'
+const MULTIPART = 'multipart/form-data'
+
+/** Which check a 'must-parse' body gets, by the parser the app would pick for it. */
+function bodyKind(request: Request): 'json' | 'form' | 'multipart' | null {
+  const type = mediaType(request)
+  if (type.includes('json')) return 'json'
+  if (type === FORM) return 'form'
+  if (type === MULTIPART) return 'multipart'
+  return null
+}
+
+const jsonLimits = (policy: BodyPolicy): JsonLimits => ({
+  maxDepth: policy.maxDepth ?? BODY_MAX_DEPTH,
+  maxValues: policy.maxValues ?? BODY_MAX_VALUES,
+})
+
+function assertJsonWithin(text: string, limits: JsonLimits, what: string): JsonShape {
+  const shape = measureJsonText(text, limits)
+  if (!isExcess(shape)) return shape
+  throw bodyTooComplex(
+    shape.limit === 'depth'
+      ? `${what} nests arrays and objects deeper than ${shape.max} levels.`
+      : `${what} holds more than ${shape.max} values.`,
+  )
+}
+
+/**
+ * Routes whose body is optional would otherwise run as if no body came when the JSON is
+ * broken; a malformed JSON body is a 400 everywhere. Its shape is bounded before it is parsed:
+ * a deep body would overflow the recursive walks after us (and JSON.parse costs ~1 ms per
+ * thousand levels), so nesting and the number of values are counted in one pass over the text.
+ * The parsed value goes to the app (`edgeParsedBody`), so a body is parsed once.
+ */
+function parseJson(text: string, policy: BodyPolicy): { value: unknown } | undefined {
+  if (text.trim() === '') return undefined
+  assertJsonWithin(text, jsonLimits(policy), 'The JSON body')
+  try {
+    return { value: JSON.parse(text) }
+  } catch {
+    throw malformedRequest()
+  }
+}
+
+/** URL-encoded forms are flat (Elysia keeps field names as they are): only the field count. */
+function checkForm(text: string, policy: BodyPolicy) {
+  const max = policy.maxFields ?? FORM_MAX_FIELDS
+  let fields = 1
+  for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) {
+    if (++fields > max) throw bodyTooComplex(`The form body has more than ${max} fields.`)
+  }
+}
+
+const ARRAY_INDEX = /\[(\d+)\]/g
+
+/**
+ * Elysia turns a multipart field named `a.b[3]` into nested objects and arrays (an index makes
+ * an array that long: `a[99999999]` is a hundred million holes for validation to walk) and
+ * parses a value that starts with `{` or `[` as JSON, so the fields' names and JSON values are
+ * bounded together as one JSON body is: the nesting of a name's path plus its value's, and the
+ * values of all fields.
+ */
+async function checkMultipart(bytes: ArrayBuffer, contentType: string, policy: BodyPolicy) {
+  let form: Array<[string, unknown]>
+  try {
+    const parsed = await new Response(bytes, { headers: { 'content-type': contentType } }).formData()
+    form = []
+    parsed.forEach((value, name) => {
+      form.push([name, value])
+    })
+  } catch {
+    throw malformedRequest()
+  }
+  const maxFields = policy.maxFields ?? FORM_MAX_FIELDS
+  if (form.length > maxFields) throw bodyTooComplex(`The form body has more than ${maxFields} fields.`)
+  const { maxDepth, maxValues } = jsonLimits(policy)
+  let values = 1
+  for (const [name, value] of form) {
+    let pathDepth = name.split('.').length
+    for (const [, index] of name.matchAll(ARRAY_INDEX)) {
+      pathDepth++
+      if (Number(index) >= maxFields) {
+        throw bodyTooComplex(`A form field name has an array index of ${maxFields} or more.`)
+      }
+    }
+    if (pathDepth > maxDepth) throw bodyTooComplex(`A form field name nests deeper than ${maxDepth} levels.`)
+    values++
+    if (typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
+      // The field's value is its JSON's root, already counted.
+      const shape = measureJsonText(value, {
+        maxDepth: maxDepth - pathDepth,
+        maxValues: maxValues - values + 1,
+      })
+      if (isExcess(shape)) {
+        throw bodyTooComplex(
+          shape.limit === 'depth'
+            ? `The form body nests arrays and objects deeper than ${maxDepth} levels.`
+            : `The form body holds more than ${maxValues} values.`,
+        )
+      }
+      values += shape.values - 1
+    }
+  }
+}
+
+/** A body without a declared length, read up to `max` bytes. */
+async function readCapped(request: Request, max: number): Promise<ArrayBuffer> {
+  const reader = request.body!.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel().catch(() => {})
+      throw bodyTooLarge(max)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return bytes.buffer
+}
+
 /**
  * Applies a surface's body policy before any parser sees the body: the media type must be one
- * it accepts, and the size is capped. A declared length over the cap is refused unread; a body
- * without one is read up to the cap and handed on as a buffer.
+ * it accepts, the size is capped, and (for 'must-parse') the body's shape is checked. A declared
+ * length over the cap is refused unread; a body without one is read up to the cap. A body that
+ * was read goes on in a new Request carrying the same state (and, for JSON, the parsed value).
  */
 export async function limitBody(
   request: Request,
@@ -66,31 +192,23 @@ export async function limitBody(
   if (policy.accept && declared !== '0' && !policy.accept.includes(mediaType(request))) {
     throw unsupportedContentType(policy.accept)
   }
-  const checkJson = policy.json === 'must-parse'
-  if (declared !== null) {
-    if (Number(declared) > max) throw bodyTooLarge(max)
-    return checkJson && isJson(request) && Number(declared) > 0 ? assertJsonParses(request, state) : request
+  if (declared !== null && Number(declared) > max) throw bodyTooLarge(max)
+  const kind = policy.json === 'must-parse' ? bodyKind(request) : null
+  if (declared !== null && (kind === null || Number(declared) === 0)) return request
+  // A declared length is the body's length (the HTTP server holds it to that).
+  const bytes = declared !== null ? await request.arrayBuffer() : await readCapped(request, max)
+  // Text bodies go on as the string (a Request copies bytes, but keeps a string as it is).
+  let body: string | ArrayBuffer = bytes
+  if (kind === 'json' || kind === 'form') {
+    body = new TextDecoder().decode(bytes)
+    if (kind === 'json') state.json = parseJson(body, policy)
+    else checkForm(body, policy)
+  } else if (kind === 'multipart') {
+    await checkMultipart(bytes, request.headers.get('content-type') ?? '', policy)
   }
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel().catch(() => {})
-      throw bodyTooLarge(max)
-    }
-    chunks.push(value)
-  }
-  const copy = new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: Buffer.concat(chunks),
-  })
+  const copy = new Request(request.url, { method: request.method, headers: request.headers, body })
   setRequestState(copy, state)
-  return checkJson && isJson(copy) ? assertJsonParses(copy, state) : copy
+  return copy
 }
 
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])

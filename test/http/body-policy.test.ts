@@ -89,4 +89,32 @@ describe('body policy', () => {
     const bare = new Request('https://clerk.example.test/x', { method: 'POST' })
     expect(await refusal(limitBody(bare, policy, 100, state()))).toBe('accepted')
   })
+
+  it("'must-parse' bounds a body's shape by the policy's limits, and keeps the parsed JSON for the app", async () => {
+    const tight = { json: 'must-parse', maxDepth: 2, maxValues: 4, maxFields: 2 } as const
+    const json = 'application/json'
+    const form = 'application/x-www-form-urlencoded'
+    expect(await refusal(limitBody(post('[[[]]]', json), tight, 100, state()))).toBe(
+      '400 request_body_too_complex',
+    )
+    expect(await refusal(limitBody(post(stream('[[[]]]'), json, false), tight, 100, state()))).toBe(
+      '400 request_body_too_complex',
+    )
+    expect(await refusal(limitBody(post('[1,2,3,4]', json), tight, 100, state()))).toBe(
+      '400 request_body_too_complex',
+    )
+    expect(await refusal(limitBody(post('a=1&b=2&c=3', form), tight, 100, state()))).toBe(
+      '400 request_body_too_complex',
+    )
+    expect(await refusal(limitBody(post('a=1&b=2', form), tight, 100, state()))).toBe('accepted')
+    // Within bounds: the JSON is parsed once, here, and handed on with the request's state.
+    const s = state()
+    const passed = await limitBody(post('{"a":[1,2]}', json), tight, 100, s)
+    expect(s.json).toEqual({ value: { a: [1, 2] } })
+    expect(requestState(passed)).toBe(s)
+    expect(await passed.text()).toBe('{"a":[1,2]}')
+    // 'unchecked' leaves the shape alone.
+    const raw = await limitBody(post('[[[[[]]]]]', json), { ...tight, json: 'unchecked' }, 100, state())
+    expect(await raw.text()).toBe('[[[[[]]]]]')
+  })
 })

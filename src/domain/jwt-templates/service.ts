@@ -5,6 +5,7 @@ import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { assertThat, formError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
+import { jsonDepthExceeds } from '../../lib/json-limits'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
@@ -17,7 +18,7 @@ import type {
 } from './model'
 import { type JwtTemplateRow, jwtTemplates } from './schema'
 import { toJwtTemplateResource } from './serialize'
-import { compileClaims, ShortcodeError } from './shortcodes'
+import { CLAIMS_MAX_DEPTH, compileClaims, ShortcodeError } from './shortcodes'
 
 /** Claims travel in every token: keep them small. */
 export const CLAIMS_MAX_BYTES = 16_384
@@ -27,8 +28,19 @@ export const keyAad = (id: string) => `jwt_templates.custom_signing_key:${id}`
 export const unsealKey = (ctx: EnvContext, row: JwtTemplateRow) =>
   row.customSigningKey === null ? null : unseal(ctx.dataKey, row.customSigningKey, keyAad(row.id))
 
-/** Rejects reserved claim names, malformed shortcodes and oversized claims (422, param `claims`). */
+/**
+ * Rejects reserved claim names, claims nested too deep (checked first, without recursion, so
+ * nothing after it can overflow), oversized claims and malformed shortcodes (422, param `claims`).
+ */
 export function checkClaims(claims: Record<string, unknown>) {
+  if (jsonDepthExceeds(claims, CLAIMS_MAX_DEPTH)) {
+    throw formError(
+      'form_param_format_invalid',
+      'claims',
+      'is too deep',
+      `claims must not nest objects and arrays deeper than ${CLAIMS_MAX_DEPTH} levels.`,
+    )
+  }
   const reserved = RESERVED_CLAIMS.filter((c) => Object.hasOwn(claims, c))
   if (reserved.length) {
     throw formError(

@@ -11,6 +11,8 @@
  *   strings, numbers, `true`, `false`, `null`.
  * - Paths start at a known root; an unknown member anywhere along the path is `null`.
  */
+import { DOCUMENT_MAX_DEPTH } from '../../lib/json-limits'
+
 export const SHORTCODE_ROOTS = ['user', 'org', 'org_membership', 'session'] as const
 export type ShortcodeRoot = (typeof SHORTCODE_ROOTS)[number]
 export type ShortcodeContext = Partial<Record<ShortcodeRoot, unknown>>
@@ -111,23 +113,38 @@ function parseString(s: string, at: string): Node {
   return { kind: 'interpolate', parts }
 }
 
-function compileNode(value: unknown, at: string): Node {
+/**
+ * Claims nest at most this deep (`{}` is one level), so compiling and rendering them, which
+ * recurse, stay far from the stack's end; checkClaims refuses deeper claims with a 422.
+ */
+export const CLAIMS_MAX_DEPTH = DOCUMENT_MAX_DEPTH
+
+function compileNode(value: unknown, at: string, depth: number): Node {
   if (typeof value === 'string') return parseString(value, at)
+  if (value !== null && typeof value === 'object' && depth >= CLAIMS_MAX_DEPTH) {
+    throw new ShortcodeError(
+      at,
+      `claims must not nest objects and arrays deeper than ${CLAIMS_MAX_DEPTH} levels`,
+    )
+  }
   if (Array.isArray(value))
-    return { kind: 'array', items: value.map((v, i) => compileNode(v, `${at}[${i}]`)) }
+    return { kind: 'array', items: value.map((v, i) => compileNode(v, `${at}[${i}]`, depth + 1)) }
   if (value !== null && typeof value === 'object') {
     if (Object.hasOwn(value, '__proto__')) throw new ShortcodeError(at, '__proto__ is not a valid claim name')
     return {
       kind: 'object',
-      entries: Object.entries(value).map(([k, v]) => [k, compileNode(v, `${at}.${k}`)]),
+      entries: Object.entries(value).map(([k, v]) => [k, compileNode(v, `${at}.${k}`, depth + 1)]),
     }
   }
   return { kind: 'literal', value }
 }
 
-/** Throws ShortcodeError on a malformed shortcode or an unknown root. */
+/**
+ * Throws ShortcodeError on a malformed shortcode, an unknown root or claims nested deeper than
+ * CLAIMS_MAX_DEPTH. The compiled tree is no deeper, which bounds renderNode's recursion too.
+ */
 export function compileClaims(claims: Record<string, unknown>): CompiledClaims {
-  return { root: compileNode(claims, 'claims') as Node & { kind: 'object' } }
+  return { root: compileNode(claims, 'claims', 0) as Node & { kind: 'object' } }
 }
 
 function lookup(context: ShortcodeContext, path: string[]): unknown {

@@ -10,6 +10,7 @@ import { emit } from '../events/service'
 import { queueMessage } from '../messages/service'
 import { assertStoredRedirect } from '../redirects/service'
 import { emailOwner, normalizeEmail } from '../users/identifiers'
+import { checkMetadata } from '../users/metadata'
 import { findUser } from '../users/service'
 import { invitationNotPending, ticketError } from './errors'
 import { type InvitationRow, invitations, type SignInTokenRow, signInTokens } from './schema'
@@ -107,6 +108,10 @@ function insertInvitation(
   // The item's own redirect_url: `redirect_url`, or `3.redirect_url` in a bulk request.
   if (input.redirect_url !== undefined)
     assertStoredRedirect(ctx, input.redirect_url, undefined, param.replace(/email_address$/, 'redirect_url'))
+  // It becomes the user's public metadata at sign-up: the same bounds as a user's.
+  if (input.public_metadata) {
+    checkMetadata(param.replace(/email_address$/, 'public_metadata'), input.public_metadata)
+  }
   const now = ctx.clock.now()
   if (!input.ignore_existing) {
     if (emailOwner(tx, email)) {

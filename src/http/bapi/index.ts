@@ -11,6 +11,7 @@ import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { mfaBapi } from '../../flows/account/mfa-bapi.routes'
+import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -18,6 +19,7 @@ import { ELYSIA_CONFIG } from '../shared/routes'
 export const createBapi = () =>
   new Elysia({ name: 'surface:bapi', ...ELYSIA_CONFIG })
     .use(clerkPresenter())
+    .use(edgeParsedBody())
     .use(usersBapi)
     .use(instanceBapi)
     .use(eventsBapi)

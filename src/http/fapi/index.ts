@@ -7,6 +7,7 @@ import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
+import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
 
@@ -17,6 +18,7 @@ import { ELYSIA_CONFIG } from '../shared/routes'
 export const createFapi = () =>
   new Elysia({ name: 'surface:fapi', ...ELYSIA_CONFIG })
     .use(clerkPresenter())
+    .use(edgeParsedBody())
     .use(environmentFapi)
     .use(clientsFapi)
     .use(signInsFapi)

@@ -43,3 +43,9 @@ export const unsupportedContentType = (
       long_message: `Send ${accepted.length > 1 ? `${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}` : accepted[0]}.`,
     },
   ])
+
+/** A body within the size cap whose shape (nesting, values, form fields) is past the surface's bounds. */
+export const bodyTooComplex = (long: string) =>
+  new AppError(400, [
+    { code: 'request_body_too_complex', message: 'request body too complex', long_message: long },
+  ])

@@ -19,11 +19,35 @@ function paramName(path: string | undefined): string {
   return parts.join('.') || 'body'
 }
 
-/** Maps TypeBox issues to form errors without echoing schemas or values back. */
+/** An answer names at most this many parameters, however many are wrong. */
+export const MAX_VALIDATION_ITEMS = 10
+/** Issues read to find them: a body of 20 000 wrong values would otherwise be walked whole. */
+const MAX_ISSUES_READ = 50
+
+/**
+ * The validator's issues, read lazily: TypeBox's `Errors` is a generator, so stopping early
+ * costs only the issues read (`ValidationError.all` would collect and map 64 of them).
+ */
+function* issuesOf(error: ValidationError): Generator<IssueLike> {
+  const validator = error.validator as { Errors?: (value: unknown) => Iterable<IssueLike> } | undefined
+  const issues =
+    typeof validator?.Errors === 'function' ? validator.Errors(error.value) : (error.all as IssueLike[])
+  let read = 0
+  for (const issue of issues) {
+    yield issue
+    if (++read >= MAX_ISSUES_READ) return
+  }
+}
+
+/**
+ * Maps TypeBox issues to form errors without echoing schemas or values back: one per parameter,
+ * the first MAX_VALIDATION_ITEMS parameters only.
+ */
 export function validationItems(error: ValidationError): ErrorItem[] {
   const seen = new Set<string>()
   const items: ErrorItem[] = []
-  for (const issue of error.all as IssueLike[]) {
+  for (const issue of issuesOf(error)) {
+    if (items.length >= MAX_VALIDATION_ITEMS) break
     const param = paramName(issue.path)
     if (seen.has(param)) continue
     seen.add(param)

@@ -30,6 +30,8 @@ export interface RequestState {
   fapi?: { actor: ClientActor; native: boolean }
   /** The request as the surface's app saw it (after `_method` rewrite or body buffering). */
   request?: Request
+  /** The JSON body as the dispatcher parsed it (body policy 'must-parse'), for the app's parser. */
+  json?: { value: unknown }
 }
 
 const states = new WeakMap<Request, RequestState>()
