@@ -86,7 +86,8 @@ export function createServer(deps: ServerDeps): Server {
     bindEnv(surface, request, url, state)
     state.surface = surface.name
     const { edge } = surface
-    if (edge.methodOverride) request = rewriteMethod(request, url, state)
+    if (edge.methodOverride || edge.clientParams)
+      request = rewriteMethod(request, url, state, edge.clientParams)
     state.request = request
     const cors = CORS[edge.cors]
     if (request.method === 'OPTIONS') {

@@ -217,19 +217,32 @@ const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])
  * clerk-js sends only GET and POST (no preflight, no Safari cookie trouble) and names the real
  * verb in `?_method=`. Elysia routes on the immutable request.method, so a new Request is built.
  */
-export function rewriteMethod(request: Request, url: URL, state: RequestState): Request {
-  if (request.method !== 'POST') return request
-  const override = url.searchParams.get('_method')?.toUpperCase()
-  if (!override || !OVERRIDABLE.has(override)) return request
+export function rewriteMethod(
+  request: Request,
+  url: URL,
+  state: RequestState,
+  clientParams: readonly string[] = [],
+): Request {
+  const override = request.method === 'POST' ? url.searchParams.get('_method')?.toUpperCase() : undefined
+  const rewrite = !!override && OVERRIDABLE.has(override)
+  const meta = clientParams.filter((p) => url.searchParams.has(p))
+  if (!rewrite && !meta.length) return request
   const target = new URL(url)
-  target.searchParams.delete('_method')
+  // What an SDK says about itself (its version, the session it acts for) is kept aside for the
+  // edge and the actor; the routes' query schemas only see the request's own parameters.
+  state.clientParams = {}
+  for (const p of meta) {
+    state.clientParams[p] = target.searchParams.get(p)!
+    target.searchParams.delete(p)
+  }
+  if (rewrite) target.searchParams.delete('_method')
   const copy = new Request(target.href, {
-    method: override,
+    method: rewrite ? override : request.method,
     headers: request.headers,
     body: request.body,
     duplex: 'half',
   } as RequestInit)
-  state.method = override
+  if (rewrite) state.method = override
   setRequestState(copy, state)
   return copy
 }

@@ -37,11 +37,27 @@ export type EnvBinding = 'host' | 'secret-key' | 'none'
  */
 export type CorsPolicy = 'fapi-origins' | 'any' | 'none'
 
+/** What clerk-js (and our own SDK) add to Frontend API calls (clerk-fapi-dialect.md §1). */
+export const FAPI_CLIENT_PARAMS = [
+  '_authn_session_id',
+  '_clerk_session_id',
+  '_clerk_js_version',
+  '__clerk_api_version',
+  '_clerk_retry_attempt',
+  '__domain',
+  '__clerk_db_jwt',
+] as const
+
 /** What the dispatcher does around the surface's app. */
 export interface SurfaceEdge {
   cors: CorsPolicy
   /** POST ?_method=PATCH|PUT|DELETE is rewritten to that verb (clerk-js sends only GET and POST). */
   methodOverride: boolean
+  /**
+   * Query parameters an SDK adds to every call (its version, the session it acts for): taken out
+   * of the URL before routing, so strict query schemas don't refuse them (`state.clientParams`).
+   */
+  clientParams?: readonly string[]
   body: BodyPolicy
   /** Per-IP limits (off when the server's rateLimits is false). */
   rateLimits?: readonly RateRule[]
@@ -145,6 +161,7 @@ export function defaultSurfaces(): Surface[] {
       edge: {
         cors: 'fapi-origins',
         methodOverride: true,
+        clientParams: FAPI_CLIENT_PARAMS,
         body: CHECKED_BODIES,
         rateLimits: FAPI_RATE_RULES,
         finish: sendClientToken,

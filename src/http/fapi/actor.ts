@@ -27,14 +27,13 @@ export async function resolveActor(request: Request): Promise<{ actor: ClientAct
   // Once per request: flows record the client token's rotation on this one object.
   if (state.fapi) return { actor: state.fapi.actor }
   const { token, native } = readClientToken(request)
-  const url = new URL(request.url)
   const actor: ClientActor = {
     client: token ? await clientFromToken(env, token) : null,
     ip: state.ip,
     userAgent: request.headers.get('user-agent'),
     origin: request.headers.get('origin'),
     frontendUrl: state.frontendUrl ?? env.frontendUrl(),
-    sessionId: url.searchParams.get('_authn_session_id') ?? url.searchParams.get('_clerk_session_id'),
+    sessionId: state.clientParams?._authn_session_id ?? state.clientParams?._clerk_session_id ?? null,
   }
   state.fapi = { actor, native }
   return { actor }

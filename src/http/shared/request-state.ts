@@ -28,6 +28,8 @@ export interface RequestState {
   frontendUrl?: string
   /** Set by the FAPI actor plugin: the caller's client, and whether it is a native app. */
   fapi?: { actor: ClientActor; native: boolean }
+  /** Query parameters an SDK sends about itself, taken out of the URL by the surface's edge. */
+  clientParams?: Record<string, string>
   /** The request as the surface's app saw it (after `_method` rewrite or body buffering). */
   request?: Request
   /** The JSON body as the dispatcher parsed it (body policy 'must-parse'), for the app's parser. */

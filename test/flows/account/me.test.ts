@@ -457,3 +457,21 @@ describe('_authn_session_id', () => {
     expect(sidC).toMatch(/^sess_/)
   })
 })
+
+describe('what clerk-js adds to every call', () => {
+  it('its version and session parameters pass strict list queries; _clerk_session_id picks the session', async () => {
+    const { h } = await fresh()
+    await patchInstance(h, { session: { multi_session: true }, organizations: { enabled: true } })
+    const a = await createUser(h)
+    const c = await createUser(h)
+    const b = browser(h)
+    const sidA = await signIn(b, emailOf(a))
+    await signIn(b, emailOf(c))
+    const meta = `_clerk_js_version=5.114.0&__clerk_api_version=2026-05-12&_clerk_session_id=${sidA}`
+    expect(ok(await b.json('GET', `/v1/me?${meta}`)).response.id).toBe(a.id)
+    const list = ok(await b.json('GET', `/v1/me/organization-memberships?limit=5&${meta}`))
+    expect(list.response.data).toEqual([])
+    // A parameter nobody sends about itself is still refused by the strict schema.
+    expectError(await b.json('GET', '/v1/me/organization-memberships?bogus=1'), 422, 'form_param_unknown')
+  })
+})
