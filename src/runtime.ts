@@ -13,6 +13,7 @@ import { installReactions } from './reactions'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
 import { createEnvPool, type EnvPool } from './tenancy/pool'
+import { openRateWindows } from './tenancy/rate-windows'
 import { openRegistry, type Registry } from './tenancy/registry'
 
 /** Everything one process owns for a data root, wired together. */
@@ -38,6 +39,11 @@ export interface Runtime {
   close(): void
 }
 
+/** A worker's kick, for its leader to run (the IPC channel the leader opened; none: dropped). */
+function forwardKick(envId: string, jobName: string) {
+  process.send?.({ kick: { env_id: envId, job: jobName } })
+}
+
 export function createRuntime(
   config: Config,
   opts: {
@@ -57,7 +63,8 @@ export function createRuntime(
   const passwords =
     opts.passwords ??
     createPasswordHasher({
-      concurrency: config.passwordHashConcurrency,
+      // The bound is the machine's: each worker of a group takes its share (at least one).
+      concurrency: Math.max(1, Math.floor(config.passwordHashConcurrency / (config.workers ?? 1))),
       maxQueuePerEnv: config.passwordQueuePerEnv,
       deadlineMs: config.passwordDeadlineMs,
       log: opts.log,
@@ -80,6 +87,8 @@ export function createRuntime(
     beforeClose: (ctx, changed) => scheduler.beforeClose(ctx, changed),
     effects,
   })
+  // Shared by the workers of a group through the data root, so a limit holds across them.
+  const rateStore = config.rateLimits ? openRateWindows(config.dataDir) : undefined
   const server = createServer({
     registry,
     pool,
@@ -88,6 +97,7 @@ export function createRuntime(
     access: opts.access ?? silentAccess,
     maxBodyBytes: config.maxBodyBytes,
     rateLimits: config.rateLimits,
+    rateStore,
     trustedProxies: config.trustedProxies,
   })
   const scheduler = createScheduler({
@@ -97,6 +107,8 @@ export function createRuntime(
     clock,
     log: opts.log,
     intervalMs: config.jobIntervalMs,
+    // A member of a server group: the leader runs the jobs (src/cli/workers.ts carries kicks).
+    follower: config.serveGroup ? { forward: forwardKick } : undefined,
   })
   return {
     config,
@@ -123,6 +135,7 @@ export function createRuntime(
       // Refuses new kicks at once; work in progress finishes on the handles it leased.
       void scheduler.stop()
       pool.closeAll()
+      rateStore?.close()
       registry.close()
     },
   }

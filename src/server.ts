@@ -3,7 +3,7 @@ import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
 import { clerkErrorResponse } from './http/shared/presenter'
-import { createRateLimiter } from './http/shared/rate-limit'
+import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
@@ -21,6 +21,8 @@ export interface ServerDeps {
   maxBodyBytes: number
   /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
   rateLimits?: boolean
+  /** Where the limits count; in memory (one process) when unset. */
+  rateStore?: RateStore
   /**
    * Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed
    * (AUTHN_TRUSTED_PROXIES); unset or empty: the socket's peer is the client.
@@ -53,7 +55,7 @@ export function createServer(deps: ServerDeps): Server {
     if (s.edge.rateLimits?.length)
       limiters.set(
         s,
-        createRateLimiter(s.edge.rateLimits, () => deps.clock.now()),
+        createRateLimiter(s.edge.rateLimits, () => deps.clock.now(), deps.rateStore),
       )
   const addressing = createClientAddressing(deps.trustedProxies ?? [])
   let inFlight = 0

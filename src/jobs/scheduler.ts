@@ -117,6 +117,13 @@ export function createScheduler(deps: {
   timers?: Timers
   /** Defaults to SWEEP_MS. */
   sweepMs?: number
+  /**
+   * A worker of a server group that is not its leader: jobs run only in the leader, so every
+   * env's jobs run in exactly one process. This one still records the deadlines its writes
+   * create (the registry's due times, which the leader reads) and hands its kicks to the
+   * leader with `forward` once the writing transaction has committed.
+   */
+  follower?: { forward(envId: string, jobName: string): void }
 }): Scheduler {
   const timers = deps.timers ?? systemTimers
   const sweepMs = deps.sweepMs ?? SWEEP_MS
@@ -283,6 +290,7 @@ export function createScheduler(deps: {
       }
       await breathe(stats, 'refresh')
     }
+    if (deps.follower) return
     const due = deps.registry.dueEnvs(now)
     stats.due = due.length
     for (const envId of due) {
@@ -318,6 +326,11 @@ export function createScheduler(deps: {
     if (stopped) return
     const job = deps.jobs.find((j) => j.name === jobName)
     if (!job) return
+    const { follower } = deps
+    if (follower) {
+      setTimeout(() => follower.forward(envId, jobName), 0)
+      return
+    }
     const key = `${envId}/${jobName}`
     const queued = kicks.get(key)
     if (queued) {
