@@ -92,4 +92,34 @@ describe('@clerk/backend users', () => {
     expect((await w.clerk.users.lockUser(u.id)).locked).toBe(true)
     expect((await w.clerk.users.unlockUser(u.id)).locked).toBe(false)
   })
+
+  it('lists with filters, offsets, limits and the total count', async () => {
+    const tag = `list${process.pid}`
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      w.h.clock.advance(1000)
+      const u = await w.clerk.users.createUser({
+        emailAddress: [uniqueEmail(tag)],
+        password: PASSWORD,
+        externalId: `${tag}-${i}`,
+      })
+      ids.push(u.id)
+    }
+    const all = await w.clerk.users.getUserList({ query: tag })
+    expect(all.totalCount).toBe(5)
+    expect(all.data.map((u) => u.id)).toEqual([...ids].reverse())
+
+    const page = await w.clerk.users.getUserList({ query: tag, limit: 2, offset: 2 })
+    expect(page.totalCount).toBe(5)
+    expect(page.data.map((u) => u.id)).toEqual([ids[2]!, ids[1]!])
+
+    const oldest = await w.clerk.users.getUserList({ query: tag, orderBy: '+created_at', limit: 1 })
+    expect(oldest.data.map((u) => u.id)).toEqual([ids[0]!])
+
+    const byExternal = await w.clerk.users.getUserList({ externalId: [`${tag}-1`, `${tag}-3`] })
+    expect(byExternal.data.map((u) => u.externalId).sort()).toEqual([`${tag}-1`, `${tag}-3`])
+    expect(byExternal.totalCount).toBe(2)
+
+    expect(await w.clerk.users.getCount({ query: tag })).toBe(5)
+  })
 })
