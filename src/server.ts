@@ -2,7 +2,7 @@ import { sha256Hex } from './crypto/secrets'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
-import { clerkErrorResponse } from './http/shared/presenter'
+import { clerkErrorResponse, exactJsonType } from './http/shared/presenter'
 import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
@@ -149,6 +149,7 @@ export function createServer(deps: ServerDeps): Server {
         }
       }
       response.headers.set('x-trace-id', state.traceId)
+      exactJsonType(response)
       deps.access({
         trace_id: state.traceId,
         method: state.method,

@@ -36,6 +36,19 @@ describe('dispatcher', () => {
     expect(b.errors[0].code).toBe('route_not_found')
     expect(b.trace_id).toMatch(/^[a-f0-9]{32}$/)
     expect(res.headers.get('x-trace-id')).toBe(b.trace_id)
+    expect(b.clerk_trace_id).toBe(b.trace_id)
+  })
+
+  it('types JSON answers exactly application/json (no charset), errors included', async () => {
+    for (const res of [
+      await h.bapi('GET', '/v1/users'),
+      await h.bapi('GET', '/v1/nope'),
+      await h.bapi('POST', '/v1/users', { nope: 1 }),
+      await h.fapi('GET', '/v1/environment'),
+      await h.request('https://api.authn.test/v1/users'),
+    ]) {
+      expect(res.headers.get('content-type')).toBe('application/json')
+    }
   })
 
   it('refuses a missing, malformed or unknown secret key with 401 authentication_invalid', async () => {

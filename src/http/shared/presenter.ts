@@ -5,7 +5,30 @@ import { silentLogger } from '../../log'
 import { malformedRequest, routeNotFound } from './errors'
 import { type RequestState, requestState } from './request-state'
 
-export const envelope = (items: ErrorItem[], traceId: string) => ({ errors: items, trace_id: traceId })
+/**
+ * The error envelope. `clerk_trace_id` repeats `trace_id` under the name Clerk's SDKs read
+ * (`@clerk/backend` reports it as `clerkTraceId` on its errors).
+ */
+export const envelope = (items: ErrorItem[], traceId: string) => ({
+  errors: items,
+  trace_id: traceId,
+  clerk_trace_id: traceId,
+})
+
+const JSON_TYPE = 'application/json'
+
+/**
+ * `application/json` exactly, without the `;charset=utf-8` Bun's Response.json and Elysia add:
+ * JSON is UTF-8 by definition (RFC 8259 §11 defines no charset parameter), and Clerk's SDKs
+ * parse a body as JSON only when the type is exactly `application/json` (otherwise they read a
+ * string and lose an error's `errors` array). Other types (`application/scim+json`, HTML) stay.
+ */
+export function exactJsonType(response: Response) {
+  const type = response.headers.get('content-type')
+  if (type && type !== JSON_TYPE && type.split(';')[0]!.trim().toLowerCase() === JSON_TYPE) {
+    response.headers.set('content-type', JSON_TYPE)
+  }
+}
 
 interface IssueLike {
   path?: string
