@@ -45,6 +45,12 @@ export const ConfigSchema = T.Object({
    * and share its port. Unset: this `serve` locks the root itself and binds the port alone.
    */
   serveGroup: T.Optional(T.String({ minLength: 16 })),
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`; unset: /metrics is open. */
+  metricsToken: T.Optional(T.String({ minLength: 16 })),
+  /** Litestream replica URL template with `{env_id}` (file:///backups/{env_id}, s3://bucket/authn/{env_id}). */
+  replicaUrl: T.Optional(T.String({ minLength: 1 })),
+  /** Seals key files copied to the replica and into backups (any string; a key is derived from it). */
+  backupKey: T.Optional(T.String({ minLength: 16 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -68,6 +74,9 @@ const ENV_NAMES: Record<keyof Config, string> = {
   dnsServer: 'AUTHN_DNS_SERVER',
   trustedProxies: 'AUTHN_TRUSTED_PROXIES',
   serveGroup: 'AUTHN_SERVE_GROUP',
+  metricsToken: 'AUTHN_METRICS_TOKEN',
+  replicaUrl: 'AUTHN_REPLICA_URL',
+  backupKey: 'AUTHN_BACKUP_KEY',
 }
 
 /** Settings that are lists: comma-separated in the environment. */
