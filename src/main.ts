@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os'
 import { type Args, parseArgs } from './cli/args'
 import { envCommand, keysCommand, type Output, secretKeysCommand } from './cli/commands'
 import { type BindRole, listen, PortInUseError } from './cli/listen'
+import { backupCommand } from './cli/ops'
 import { joinGroup, startWorkers, type WorkerGroup } from './cli/workers'
 import { loadConfig } from './config'
 import { createLogging, silentAccess, silentLogger } from './log'
@@ -21,11 +22,12 @@ usage: authn <command> [--data DIR] [--json]
   env list | env show ID | env delete ID
   secret-keys create|list --env ID | secret-keys revoke KEY_ID --env ID
   keys rotate --env ID [--alg ALG] [--immediate]
+  backup --env ID|--all --out DIR         consistent copies of env folders (safe while the server runs)
 
 --data defaults to $AUTHN_DATA_DIR or ./tenants; --port to $PORT or 3000; --workers (server
 processes sharing the port) to $AUTHN_WORKERS or the number of CPUs.`
 
-const BOOLEAN_FLAGS = new Set(['json', 'immediate', 'help'])
+const BOOLEAN_FLAGS = new Set(['json', 'immediate', 'help', 'all'])
 
 function output(json: boolean): Output {
   return {
@@ -221,6 +223,8 @@ export async function main(argv: string[]): Promise<number> {
         syncRegistry(rt.tenancy)
         await keysCommand(rt, args, out)
         break
+      case 'backup':
+        return backupCommand(rt, args, out)
       default:
         console.error(`unknown command ${command}\n\n${USAGE}`)
         return 2

@@ -9,6 +9,8 @@ import { createDelivery, type Delivery } from './lib/delivery'
 import { createTxtResolver } from './lib/dns'
 import { createEffects, type Effects } from './lib/effects'
 import { type AccessLog, type Logger, silentAccess } from './log'
+import { createOpsEndpoints, type ReplicationHealth } from './ops/health'
+import { createMetrics, type Metrics } from './ops/metrics'
 import { installReactions } from './reactions'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
@@ -29,6 +31,12 @@ export interface Runtime {
   /** Post-commit effects in flight, across every env (see withTx). */
   effects: Effects
   tenancy: TenancyDeps
+  /** Prometheus metrics (GET /metrics). */
+  metrics: Metrics
+  /** Shutdown began: /readyz answers 503 from now on. */
+  drain(): void
+  /** What /readyz and the metrics show of replication (set by `serve --replicate`). */
+  setReplication(status: () => ReplicationHealth | null): void
   /**
    * Resolves once no post-commit effect, kicked job or tick is running or queued, including
    * work that those start while it waits. Tests await it instead of sleeping.
@@ -58,6 +66,9 @@ export function createRuntime(
 ): Runtime {
   installReactions()
   const clock = opts.clock ?? systemClock
+  const metrics = createMetrics()
+  let draining = false
+  let replication: () => ReplicationHealth | null = () => null
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir, clock)
   const passwords =
@@ -68,6 +79,7 @@ export function createRuntime(
       maxQueuePerEnv: config.passwordQueuePerEnv,
       deadlineMs: config.passwordDeadlineMs,
       log: opts.log,
+      onWait: (ms) => metrics.passwordWait(ms),
     })
   let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)
@@ -99,9 +111,22 @@ export function createRuntime(
     rateLimits: config.rateLimits,
     rateStore,
     trustedProxies: config.trustedProxies,
+    metrics,
+    ops: createOpsEndpoints({
+      dataDir: config.dataDir,
+      pingRegistry: () => void registry.nextDueAt(),
+      metrics,
+      metricsToken: config.metricsToken,
+      replication: () => replication(),
+      draining: () => draining,
+    }),
   })
   const scheduler = createScheduler({
-    jobs: createEnvJobs(config),
+    jobs: createEnvJobs(config, {
+      onWebhookAttempt: (ok) => metrics.webhookAttempt(ok),
+      onWebhookBacklog: (envId, n) => metrics.webhookBacklog(envId, n),
+    }),
+    onJob: (run) => metrics.job(run),
     pool,
     registry,
     clock,
@@ -109,6 +134,15 @@ export function createRuntime(
     intervalMs: config.jobIntervalMs,
     // A member of a server group: the leader runs the jobs (src/cli/workers.ts carries kicks).
     follower: config.serveGroup ? { forward: forwardKick } : undefined,
+  })
+  metrics.watch({
+    openEnvs: () => pool.openEnvs().length,
+    poolStats: () => pool.stats(),
+    passwordPending: () => passwords.pending,
+    replicationLag: () =>
+      (replication()?.envs ?? []).flatMap((e) =>
+        e.lag_seconds === null ? [] : [{ env_id: e.env_id, seconds: e.lag_seconds }],
+      ),
   })
   return {
     config,
@@ -120,6 +154,13 @@ export function createRuntime(
     server,
     scheduler,
     effects,
+    metrics,
+    drain() {
+      draining = true
+    },
+    setReplication(status) {
+      replication = status
+    },
     async idle() {
       // An effect may kick a job and a job may commit with effects: wait until both are quiet.
       do {

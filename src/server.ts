@@ -8,6 +8,8 @@ import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
 import type { AccessLog, Logger } from './log'
+import type { OpsEndpoints } from './ops/health'
+import type { Metrics } from './ops/metrics'
 import { verifySecretKey } from './tenancy/env-store'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
@@ -30,6 +32,10 @@ export interface ServerDeps {
   trustedProxies?: readonly string[]
   /** The dispatch table, in order; defaultSurfaces() when unset. */
   surfaces?: readonly Surface[]
+  /** /healthz, /readyz, /metrics: answered on any host, before the surface table. */
+  ops?: OpsEndpoints
+  /** Told of every answered request (surface, route template, status, latency). */
+  metrics?: Metrics
 }
 
 export interface Server {
@@ -114,8 +120,9 @@ export function createServer(deps: ServerDeps): Server {
 
   return {
     async handle(request, peer = null) {
-      inFlight++
       const url = new URL(request.url)
+      if (deps.ops?.matches(url.pathname)) return deps.ops.handle(request, url.pathname)
+      inFlight++
       // `peer` is the socket's address; the client may be behind a trusted proxy.
       const client = addressing.resolve(peer, request.headers)
       const state: RequestState = {
@@ -159,6 +166,13 @@ export function createServer(deps: ServerDeps): Server {
         surface: state.surface,
         env_id: state.lease?.ctx.id,
         ip: state.ip,
+      })
+      deps.metrics?.request({
+        surface: state.surface ?? 'none',
+        route: state.route ?? '(no route)',
+        method: state.method,
+        status: response.status,
+        seconds: (performance.now() - state.startedAt) / 1000,
       })
       return response
     },

@@ -124,6 +124,11 @@ export function createScheduler(deps: {
    * leader with `forward` once the writing transaction has committed.
    */
   follower?: { forward(envId: string, jobName: string): void }
+  /**
+   * Told of every job run: how late it started after its work was due (or after its kick), how
+   * long it ran (ms) and whether it threw. The metrics' job lag.
+   */
+  onJob?: (run: { job: string; lagMs: number; ms: number; ok: boolean }) => void
 }): Scheduler {
   const timers = deps.timers ?? systemTimers
   const sweepMs = deps.sweepMs ?? SWEEP_MS
@@ -185,16 +190,30 @@ export function createScheduler(deps: {
     }
   }
 
-  /** Whether the job has work in the env now (a job that cannot say always has). */
-  function jobDue(job: EnvJob, ctx: EnvContext, now: number): boolean {
-    if (!job.nextDue) return true
+  /** When the job's work in the env came due, or null when it has none now (a job that cannot say always has). */
+  function jobDue(job: EnvJob, ctx: EnvContext, now: number): number | null {
+    if (!job.nextDue) return now
     try {
       const at = job.nextDue(ctx, now)
-      return at !== null && at <= now
+      return at !== null && at <= now ? at : null
     } catch (err) {
       deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job due time failed')
-      return true
+      return now
     }
+  }
+
+  /** Runs one job, logging what it throws and telling onJob. */
+  async function runJob(job: EnvJob, ctx: EnvContext, dueAt: number) {
+    const started = performance.now()
+    const lagMs = Math.max(0, deps.clock.now() - dueAt)
+    let ok = true
+    try {
+      await job.run(ctx)
+    } catch (err) {
+      ok = false
+      deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job failed')
+    }
+    deps.onJob?.({ job: job.name, lagMs, ms: performance.now() - started, ok })
   }
 
   /**
@@ -209,13 +228,10 @@ export function createScheduler(deps: {
       await breathe(stats, 'open')
       // Once started, an env's due jobs all run (stop() waits for them).
       for (const job of deps.jobs) {
-        if (!jobDue(job, lease.ctx, now)) continue
+        const dueAt = jobDue(job, lease.ctx, now)
+        if (dueAt === null) continue
         await breathe(stats, 'due check')
-        try {
-          await job.run(lease.ctx)
-        } catch (err) {
-          deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
-        }
+        await runJob(job, lease.ctx, dueAt)
         // An async job (webhook delivery) waited on the network: its own turns don't count.
         stats.stepStart = performance.now()
       }
@@ -305,6 +321,7 @@ export function createScheduler(deps: {
   }
 
   async function runKicked(envId: string, job: EnvJob, entry: { started: boolean; again: boolean }) {
+    const kickedAt = deps.clock.now()
     await new Promise((resolve) => setTimeout(resolve, 0))
     entry.started = true
     do {
@@ -313,9 +330,7 @@ export function createScheduler(deps: {
       const lease = leaseFor(envId, deps.clock.now())
       if (!lease) return
       try {
-        await job.run(lease.ctx)
-      } catch (err) {
-        deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
+        await runJob(job, lease.ctx, kickedAt)
       } finally {
         lease.release()
       }
