@@ -703,7 +703,7 @@ async function oauthGrant(s: Stage) {
 const oauthApps: Area = {
   name: 'oauth applications',
   routes: {
-    'BAPI POST /v1/oauth-applications': emits('oauthApplication.created', (s, act) =>
+    'BAPI POST /v1/oauth-applications': emits('oauthApplication.created', (_s, act) =>
       act.bapi('POST', '/v1/oauth-applications', {
         name: 'App',
         redirect_uris: ['https://app.example.com/cb'],
