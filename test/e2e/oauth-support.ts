@@ -137,3 +137,39 @@ export async function authorizeAsPerson(p: Provider, url: URL, cookie: string) {
   expect(v.status === 302 || v.status === 303).toBe(true)
   return { callback: new URL(v.location!), consentShown }
 }
+
+/** A browser's cookie jar for one host: keeps what Set-Cookie says, sends it back. */
+export class Jar {
+  cookies = new Map<string, string>()
+  header() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') || null
+  }
+  keep(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const eq = pair!.indexOf('=')
+      this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim())
+    }
+  }
+  async visit(url: string, init: RequestInit = {}): Promise<Visit> {
+    const v = await visit(url, this.header(), init)
+    this.keep(v.res)
+    return v
+  }
+  post(url: string, fields: Record<string, string>) {
+    return this.visit(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
+      body: new URLSearchParams(fields).toString(),
+    })
+  }
+}
+
+/** The fields of the form on a page that submits with this intent (hosted sign-in). */
+export function formWithIntent(html: string, intent: string, strategy?: string): Record<string, string> {
+  for (const m of html.matchAll(/<form method="post"[^>]*>([\s\S]*?)<\/form>/g)) {
+    const fields = consentFields(m[1]!)
+    if (fields.intent === intent && (strategy === undefined || fields.strategy === strategy)) return fields
+  }
+  throw new Error(`no form with intent ${intent} ${strategy ?? ''} on the page:\n${html.slice(0, 2000)}`)
+}

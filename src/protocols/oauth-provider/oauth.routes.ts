@@ -4,8 +4,10 @@ import { resolveActor } from '../../http/fapi/actor'
 import { requestState } from '../../http/shared/request-state'
 import { capabilityRoutes } from '../../http/shared/routes'
 import type { EnvContext } from '../../tenancy/context'
-import { authorize, CONSENT_PATH, consent } from './browser'
+import { pageError } from './authorize'
+import { authorize, CONSENT_PATH, consent, SIGN_IN_PATH } from './browser'
 import { discoveryDocument } from './discovery'
+import { postSignIn, showSignIn } from './hosted-sign-in'
 import { readForm } from './params'
 import { bearerOf, introspect, revoke, userinfo } from './resource'
 import { tokenEndpoint } from './token'
@@ -24,6 +26,17 @@ async function formOf(request: Request): Promise<URLSearchParams> {
   return type === 'application/x-www-form-urlencoded'
     ? new URLSearchParams(await request.text())
     : new URLSearchParams()
+}
+
+/**
+ * A form the page itself posted: a browser names the page's origin; another origin would be a
+ * login CSRF (signing the victim in to the attacker's account).
+ */
+async function sameOriginForm(request: Request): Promise<URLSearchParams> {
+  const origin = request.headers.get('origin')
+  if (origin && origin !== 'null' && origin !== issuerOf(request))
+    throw pageError('This form was sent from another site.')
+  return formOf(request)
 }
 
 const json = (value: unknown, headers: Record<string, string> = {}) =>
@@ -63,6 +76,21 @@ export const oauthBrowserRoutes = capabilityRoutes('browser:oauth')
     {
       parse: 'none',
       detail: { summary: "The consent page's Allow / Deny (303 to the client)", tags, ...hidden },
+    },
+  )
+  .get(
+    SIGN_IN_PATH,
+    async ({ env, request }) =>
+      showSignIn(env, (await resolveActor(request)).actor, new URL(request.url).searchParams),
+    { detail: { summary: 'Hosted sign-in page of the authorization endpoint', tags, ...hidden } },
+  )
+  .post(
+    SIGN_IN_PATH,
+    async ({ env, request }) =>
+      postSignIn(env, (await resolveActor(request)).actor, await sameOriginForm(request), issuerOf(request)),
+    {
+      parse: 'none',
+      detail: { summary: 'One step of the hosted sign-in (303 when complete)', tags, ...hidden },
     },
   )
 
