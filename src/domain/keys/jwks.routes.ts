@@ -33,10 +33,7 @@ function jwksResponse(env: JwksEnv, request: Request) {
     tagged.set(doc, withTag)
   }
   const held = request.headers.get('if-none-match')
-  if (
-    held !== null &&
-    held.split(',').some((t) => t.trim().replace(/^W\//, '') === doc.etag || t.trim() === '*')
-  )
+  if (held?.split(',').some((t) => t.trim().replace(/^W\//, '') === doc.etag || t.trim() === '*'))
     return new Response(null, { status: 304, headers: withTag })
   return new Response(doc.json, { headers: withTag })
 }
