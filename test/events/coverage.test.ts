@@ -437,6 +437,44 @@ const jwtTemplates: Area = {
   },
 }
 
+// ---- OAuth providers (BAPI) -----------------------------------------------------------------
+
+const oauthProviders: Area = {
+  name: 'OAuth providers',
+  routes: {
+    'BAPI POST /v1/oauth-providers': emits('oauthProvider.created', (s, act) =>
+      act.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'google',
+        provider_key: s.unique('google_'),
+        client_id: 'c',
+        client_secret: 's',
+      }),
+    ),
+    'BAPI PATCH /v1/oauth-providers/:id': emits('oauthProvider.updated', async (s, act) => {
+      const p = await s.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'github',
+        provider_key: s.unique('github_'),
+        client_id: 'c',
+      })
+      await act.bapi('PATCH', `/v1/oauth-providers/${p.id}`, { enabled: false })
+    }),
+    'BAPI DELETE /v1/oauth-providers/:id': emits('oauthProvider.deleted', async (s, act) => {
+      const p = await s.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'slack',
+        provider_key: s.unique('slack_'),
+        client_id: 'c',
+      })
+      await act.bapi('DELETE', `/v1/oauth-providers/${p.id}`)
+    }),
+    'BAPI POST /v1/oauth-providers/:id/test': exempt(
+      'a dry-run probe of the provider endpoints; it reads and reports, nothing is stored',
+    ),
+  },
+}
+
 // ---- webhook endpoints (BAPI) ---------------------------------------------------------------
 
 const DELIVERY_CONFIG = exempt(
@@ -695,6 +733,7 @@ const AREAS: Area[] = [
   tickets,
   messages,
   jwtTemplates,
+  oauthProviders,
   webhooks,
   organizations,
   roles,

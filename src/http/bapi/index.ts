@@ -5,6 +5,7 @@ import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/jwks.routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
+import { oauthProvidersBapi } from '../../domain/oauth-providers/bapi.routes'
 import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
@@ -33,3 +34,4 @@ export const createBapi = () =>
     .use(webhooksBapi)
     .use(organizationsBapi)
     .use(rolesBapi)
+    .use(oauthProvidersBapi)
