@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import type { KeySource } from './crypto/keys'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
+import { installOauthFactors } from './flows/factors/oauth'
 import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
@@ -51,6 +52,7 @@ export function createRuntime(
   },
 ): Runtime {
   installReactions()
+  installOauthFactors()
   const clock = opts.clock ?? systemClock
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir, clock)

@@ -395,3 +395,20 @@ export function purgeExpiredFlows(ctx: EnvContext) {
 
 /** The dry-run probe (no state is changed, nobody is redirected). */
 export const testOauthProvider = (ctx: EnvContext, id: string) => probeProvider(ctx, requireRow(ctx, id))
+
+/** What a sign-in page shows (`GET /v1/environment`): the enabled providers, by strategy. */
+export function socialConnections(ctx: EnvContext) {
+  const out: Record<
+    string,
+    { strategy: string; provider_key: string; name: string; authenticatable: boolean }
+  > = {}
+  for (const p of liveProviders(ctx))
+    if (p.enabled)
+      out[`oauth_${p.providerKey}`] = {
+        strategy: `oauth_${p.providerKey}`,
+        provider_key: p.providerKey,
+        name: p.name,
+        authenticatable: p.authenticatable,
+      }
+  return out
+}
