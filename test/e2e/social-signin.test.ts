@@ -60,6 +60,8 @@ beforeAll(async () => {
       mallory: { email: 'victim@social.test', email_verified: false, name: 'Mallory' },
       carol: { name: 'Carol NoEmail' },
       plain: { email: 'plain@social.test', email_verified: true, preferred_username: 'plainuser' },
+      erin: { email: 'erin@social.test', email_verified: true, name: 'Erin' },
+      frank: { email: 'frank@social.test', email_verified: true, name: 'Frank' },
     },
   })
   // A second IdP: its keys are not the first one's.
@@ -334,5 +336,152 @@ describe('attacks and bad input on the callback', () => {
     const list = ok(await bapiJson(h, 'GET', '/v1/oauth-providers?limit=50'))
     const custom = list.data.find((p: any) => p.provider_key === 'custom_idp')
     expectError(await bapiJson(h, 'DELETE', `/v1/oauth-providers/${custom.id}`), 409, 'oauth_provider_in_use')
+  })
+})
+
+describe('external accounts of the signed-in user, and provider tokens for the backend', () => {
+  it("connects another provider from the profile; someone else's identity is refused", async () => {
+    const b = browser(h)
+    const first = await social(b, 'oauth_custom_idp', 'frank')
+    expect(first.back.searchParams.get('__authn_status')).toBe('transferable')
+    const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true, password: PASSWORD }))
+    const userId = up.response.created_user_id
+
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${userId}`))
+    expect(user.external_accounts).toHaveLength(1)
+    expect(user.external_accounts[0]).toMatchObject({
+      object: 'external_account',
+      provider: 'custom_idp',
+      strategy: 'oauth_custom_idp',
+      provider_user_id: 'frank',
+      email_address: 'frank@social.test',
+      email_address_verified: true,
+    })
+    expect(JSON.stringify(user)).not.toContain('access_token')
+
+    const list = ok(await b.json('GET', '/v1/me/external-accounts'))
+    expect(list.response.map((a: any) => a.provider)).toEqual(['custom_idp'])
+    const one = ok(await b.json('GET', `/v1/me/external-accounts/${list.response[0].id}`))
+    expect(one.response.id).toBe(list.response[0].id)
+    expectError(await browser(h).json('GET', '/v1/me/external-accounts'), 401, 'authentication_invalid')
+
+    idp.state.nextAccount = 'frank'
+    const started = ok(
+      await b.json('POST', '/v1/me/external-accounts', { strategy: 'oauth_google', redirect_url: APP }),
+    )
+    expect(started.response.external_verification_redirect_url).toStartWith(`${idp.issuer}/auth?`)
+    // The IdP's browser session is a fresh one (another cookie jar), as a person would log in there.
+    const cb = await idp.authorize(started.response.external_verification_redirect_url, callbackBase())
+    const back = await land(b, cb)
+    expect(back.searchParams.get('__authn_status')).toBe('verified')
+    const after = ok(await b.json('GET', '/v1/me/external-accounts'))
+    expect(after.response.map((a: any) => a.provider)).toEqual(['custom_idp', 'google'])
+
+    // dave's Google identity is dave's: connecting it to frank is refused.
+    const again = ok(
+      await b.json('POST', '/v1/me/external-accounts', { strategy: 'oauth_custom_plain', redirect_url: APP }),
+    )
+    idp.state.nextAccount = 'plain'
+    const taken = await land(
+      b,
+      await idp.authorize(again.response.external_verification_redirect_url, callbackBase()),
+    )
+    expect(taken.searchParams.get('__authn_status')).toBe('failed')
+    expect(taken.searchParams.get('error')).toBe('external_account_exists')
+    expectError(
+      await b.json('POST', '/v1/me/external-accounts', { strategy: 'oauth_nope', redirect_url: APP }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    expectError(
+      await b.json('POST', '/v1/me/external-accounts', {
+        strategy: 'oauth_google',
+        redirect_url: 'https://evil.example/',
+      }),
+      422,
+      'invalid_redirect_url',
+    )
+  })
+
+  it('hands the backend a provider token, refreshed once it has expired', async () => {
+    const b = browser(h)
+    await social(b, 'oauth_custom_idp', 'erin')
+    const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true, password: PASSWORD }))
+    const userId = up.response.created_user_id
+    const first = ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/oauth_custom_idp`))
+    expect(first.data).toHaveLength(1)
+    expect(first.data[0]).toMatchObject({
+      object: 'oauth_access_token',
+      provider: 'oauth_custom_idp',
+      provider_user_id: 'erin',
+    })
+    const userinfo = async (token: string) =>
+      fetch(`${idp.issuer}/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status)
+    expect(await userinfo(first.data[0].token)).toBe(200)
+    // Not expired yet: the same token.
+    const same = ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/custom_idp`))
+    expect(same.data[0].token).toBe(first.data[0].token)
+
+    const start = h.clock.now()
+    h.clock.advance(2 * 3600_000)
+    try {
+      const fresh = ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/custom_idp`))
+      expect(fresh.data[0].token).not.toBe(first.data[0].token)
+      expect(fresh.data[0].expires_at).toBeGreaterThan(h.clock.now())
+      expect(await userinfo(fresh.data[0].token)).toBe(200)
+    } finally {
+      h.clock.set(start)
+    }
+    expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/github`)).data).toEqual([])
+    expectError(
+      await bapiJson(h, 'GET', '/v1/users/user_nope/oauth-access-tokens/github'),
+      404,
+      'resource_not_found',
+    )
+  })
+
+  it('unlinks, but not the last way to sign in; the token is revoked at the provider', async () => {
+    const erinUser = await createUser(h, { email_address: ['erin.solo@social.test'] })
+    void erinUser
+    // A user with no password whose only way in is the provider.
+    const solo = ok(
+      await bapiJson(h, 'POST', '/v1/users', {
+        email_address: ['solo@social.test'],
+        skip_password_requirement: true,
+      }),
+    )
+    idp.accounts.solo = { email: 'solo@social.test', email_verified: true }
+    const b = browser(h)
+    const { back } = await social(b, 'oauth_custom_idp', 'solo')
+    expect(back.searchParams.get('__authn_status')).toBe('verified')
+    const [account] = ok(await b.json('GET', '/v1/me/external-accounts')).response
+    const token = ok(await bapiJson(h, 'GET', `/v1/users/${solo.id}/oauth-access-tokens/custom_idp`)).data[0]
+      .token
+
+    const instance = ok(await bapiJson(h, 'GET', '/v1/instance'))
+    ok(await bapiJson(h, 'PATCH', '/v1/instance', { first_factors: ['password'] }))
+    try {
+      expectError(
+        await b.json('DELETE', `/v1/me/external-accounts/${account.id}`),
+        409,
+        'external_account_last_sign_in_method',
+      )
+    } finally {
+      ok(await bapiJson(h, 'PATCH', '/v1/instance', { first_factors: instance.first_factors }))
+    }
+    // With email codes on, the verified address is another way in.
+    const gone = ok(await b.json('DELETE', `/v1/me/external-accounts/${account.id}`))
+    expect(gone.response).toEqual({ object: 'external_account', id: account.id, deleted: true })
+    await h.settle()
+    expect(ok(await bapiJson(h, 'GET', `/v1/users/${solo.id}`)).external_accounts).toEqual([])
+    expectError(await b.json('GET', `/v1/me/external-accounts/${account.id}`), 404, 'resource_not_found')
+    // Revoked at the IdP (best effort, after the commit): its grant is gone, so is the access token.
+    const status = await fetch(`${idp.issuer}/me`, { headers: { authorization: `Bearer ${token}` } }).then(
+      (r) => r.status,
+    )
+    expect(status).toBe(401)
+    const events = ok(await bapiJson(h, 'GET', '/v1/events?limit=50')).data.map((e: any) => e.type)
+    expect(events).toContain('externalAccount.deleted')
+    expect(events).toContain('externalAccount.created')
   })
 })

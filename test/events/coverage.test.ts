@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { withTx } from '../../src/db/tx'
+import { linkAccount } from '../../src/domain/external-accounts/service'
 import type { Browser } from '../helpers/browser'
 import {
   type Act,
@@ -469,6 +471,42 @@ const oauthProviders: Area = {
       })
       await act.bapi('DELETE', `/v1/oauth-providers/${p.id}`)
     }),
+    'FAPI POST /v1/me/external-accounts': exempt(
+      'starts connecting a provider: issues a redirect challenge; the account is linked (externalAccount.created) by the callback',
+    ),
+    'FAPI DELETE /v1/me/external-accounts/:id': emits(
+      ['externalAccount.deleted', 'user.updated'],
+      async (s, act) => {
+        const p = await s.bapi('POST', '/v1/oauth-providers', {
+          provider_kind: 'preset',
+          preset: 'discord',
+          provider_key: s.unique('discord_'),
+          client_id: 'c',
+        })
+        const person = await s.signedIn()
+        // Linked as a callback would (no tokens: nothing to revoke at the real provider).
+        const account = s.h.ctx((ctx) =>
+          withTx(ctx, (tx) =>
+            linkAccount(tx, ctx, {
+              userId: person.user.id,
+              providerId: p.id,
+              provider: p.provider_key,
+              profile: {
+                providerUserId: s.unique('discord-user-'),
+                email: null,
+                emailVerified: false,
+                firstName: null,
+                lastName: null,
+                username: null,
+                imageUrl: null,
+              },
+              tokens: null,
+            }),
+          ),
+        )
+        await act.fapi(person.b, 'DELETE', `/v1/me/external-accounts/${account.id}`)
+      },
+    ),
     'BAPI POST /v1/oauth-providers/:id/test': exempt(
       'a dry-run probe of the provider endpoints; it reads and reports, nothing is stored',
     ),

@@ -1,10 +1,11 @@
-import { and, asc, count, eq } from 'drizzle-orm'
+import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { seal, unseal } from '../../crypto/seal'
 import { AppError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import type { ExternalAccountResource } from './model'
 import { type ExternalAccountRow, externalAccounts } from './schema'
 
 export type { ExternalAccountRow }
@@ -31,7 +32,7 @@ export interface ExternalTokens {
 
 const tokenAad = (id: string, which: 'access' | 'refresh') => `external_accounts.${which}_token:${id}`
 
-export function toExternalAccountResource(row: ExternalAccountRow) {
+export function toExternalAccountResource(row: ExternalAccountRow): ExternalAccountResource {
   return {
     object: 'external_account' as const,
     id: row.id,
@@ -52,7 +53,21 @@ export function toExternalAccountResource(row: ExternalAccountRow) {
     updated_at: row.updatedAt,
   }
 }
-export type ExternalAccountResource = ReturnType<typeof toExternalAccountResource>
+
+/** The user's external accounts as resources (a prepared statement: every user resource carries them). */
+export function externalAccountResources(ctx: EnvContext, userId: string): ExternalAccountResource[] {
+  const rows = ctx
+    .prepared('external_accounts.of_user', (db) =>
+      db
+        .select()
+        .from(externalAccounts)
+        .where(eq(externalAccounts.userId, sql.placeholder('userId')))
+        .orderBy(asc(externalAccounts.createdAt), asc(externalAccounts.id))
+        .prepare(),
+    )
+    .all({ userId })
+  return rows.map(toExternalAccountResource)
+}
 
 export const countAccountsOfProvider = (db: Db, providerId: string): number =>
   db

@@ -84,7 +84,7 @@ export function startFlow(
   tx: EnvTx,
   ctx: EnvContext,
   row: OauthProviderRow,
-  parent: { type: 'sign_in'; id: string; clientId: string | null },
+  parent: { type: 'sign_in' | 'session'; id: string; clientId: string | null },
   redirectUrl: string | null,
   intent: { kind: 'sign_in' } | { kind: 'connect'; userId: string },
 ) {

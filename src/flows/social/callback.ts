@@ -1,8 +1,10 @@
 import { withTx } from '../../db/tx'
 import { failChallenge, findByState } from '../../domain/challenges/service'
 import type { ClientActor } from '../../domain/clients/service'
+import { liveProviders } from '../../domain/oauth-providers/service'
 import { oauthFactors } from '../factors/oauth'
 import { completeExternalVerification, externalStateInvalid } from '../sign-in/external'
+import { completeConnection, connectionOf } from './account'
 
 /**
  * `GET /v1/oauth-callback/{provider_key}`: the provider sends the browser back here. The opaque
@@ -19,7 +21,10 @@ export async function oauthCallback(
   const state = params.get('state')
   const c = state ? findByState(ctx, state) : null
   if (!state || !c?.externalUrl || c.strategy !== `oauth_${providerKey}`) throw externalStateInvalid()
-  const live = oauthFactors(ctx).some((f) => f.strategy === c.strategy)
+  const connection = connectionOf(ctx, state)
+  const live = connection
+    ? liveProviders(ctx).some((p) => p.enabled && `oauth_${p.providerKey}` === c.strategy)
+    : oauthFactors(ctx).some((f) => f.strategy === c.strategy)
   if (!live && c.status === 'unverified') {
     withTx(ctx, (tx) => failChallenge(tx, ctx, c))
     const back = new URL(c.redirectUrl ?? ctx.frontendUrl())
@@ -27,6 +32,7 @@ export async function oauthCallback(
     back.searchParams.set('error', 'external_provider_disabled')
     return back.toString()
   }
+  if (connection) return completeConnection(ctx, actor, connection, params)
   return completeExternalVerification(ctx, actor, state, params)
 }
 

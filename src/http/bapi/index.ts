@@ -12,6 +12,7 @@ import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { mfaBapi } from '../../flows/account/mfa-bapi.routes'
+import { oauthTokensBapi } from '../../flows/social/bapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -35,3 +36,4 @@ export const createBapi = () =>
     .use(organizationsBapi)
     .use(rolesBapi)
     .use(oauthProvidersBapi)
+    .use(oauthTokensBapi)
