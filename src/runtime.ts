@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import type { KeySource } from './crypto/keys'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
+import { installOauthFactors } from './flows/factors/oauth'
 import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
@@ -65,6 +66,7 @@ export function createRuntime(
   },
 ): Runtime {
   installReactions()
+  installOauthFactors()
   const clock = opts.clock ?? systemClock
   const metrics = createMetrics()
   let draining = false
