@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { withTx } from '../../src/db/tx'
 import { linkAccount } from '../../src/domain/external-accounts/service'
 import { grantConsent } from '../../src/domain/oauth/service'
@@ -817,6 +819,37 @@ const oauthApps: Area = {
   },
 }
 
+// ---- enterprise SSO (BAPI) ------------------------------------------------------------------
+
+const samlConnection = (s: Stage) => ({
+  name: s.unique('Corp '),
+  protocol: 'saml',
+  domains: [`${s.unique('corp')}.test`],
+  saml_idp_entity_id: 'https://idp.corp.test/saml',
+  saml_idp_sso_url: 'https://idp.corp.test/sso',
+  saml_idp_certificate: readFileSync(join(import.meta.dir, '../fixtures/saml/idp.crt'), 'utf8'),
+})
+
+const enterpriseSso: Area = {
+  name: 'enterprise SSO',
+  routes: {
+    'BAPI POST /v1/enterprise-connections': emits('enterpriseConnection.created', (s, act) =>
+      act.bapi('POST', '/v1/enterprise-connections', samlConnection(s)),
+    ),
+    'BAPI PATCH /v1/enterprise-connections/:id': emits('enterpriseConnection.updated', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('PATCH', `/v1/enterprise-connections/${c.id}`, { name: 'Renamed' })
+    }),
+    'BAPI DELETE /v1/enterprise-connections/:id': emits('enterpriseConnection.deleted', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('DELETE', `/v1/enterprise-connections/${c.id}`)
+    }),
+    'BAPI POST /v1/enterprise-connections/:id/test': exempt(
+      'a dry-run probe of the IdP (metadata, certificates, discovery): reads and fetches, changes nothing',
+    ),
+  },
+}
+
 const AREAS: Area[] = [
   users,
   instance,
@@ -834,6 +867,7 @@ const AREAS: Area[] = [
   roles,
   orgMembers,
   oauthApps,
+  enterpriseSso,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { clientsBapi } from '../../domain/clients/bapi.routes'
+import { enterpriseConnectionsBapi } from '../../domain/enterprise-sso/bapi.routes'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
@@ -39,3 +40,4 @@ export const createBapi = () =>
     .use(oauthApplicationsBapi)
     .use(oauthProvidersBapi)
     .use(oauthTokensBapi)
+    .use(enterpriseConnectionsBapi)
