@@ -434,6 +434,12 @@ const jwtTemplates: Area = {
     'BAPI POST /v1/users/:id/jwt-templates/:name/tokens': exempt(
       'mints a template token for a user without a session; changes nothing durable',
     ),
+    'BAPI POST /v1/sessions/:id/tokens': exempt(
+      'mints a 60-second session token for a backend and touches last_active_at; changes nothing durable',
+    ),
+    'BAPI POST /v1/sessions/:id/tokens/:name': exempt(
+      'mints a JWT-template token for the session; changes nothing durable',
+    ),
   },
 }
 
@@ -490,6 +496,24 @@ const organizations: Area = {
       const o = await org(s)
       await act.bapi('PATCH', `/v1/organizations/${o.id}`, { name: 'Renamed org' })
     }),
+    'BAPI PATCH /v1/organizations/:id/metadata': emits('organization.updated', async (s, act) => {
+      const o = await org(s)
+      await act.bapi('PATCH', `/v1/organizations/${o.id}/metadata`, { public_metadata: { tier: 'gold' } })
+    }),
+    'BAPI PATCH /v1/organizations/:id/memberships/:membership_id/metadata': emits(
+      'organizationMembership.updated',
+      async (s, act) => {
+        const o = await org(s)
+        const m = await member(s, o)
+        await act.bapi(
+          'PATCH',
+          `/v1/organizations/${o.id}/memberships/${m.public_user_data.user_id}/metadata`,
+          {
+            private_metadata: { seat: 4 },
+          },
+        )
+      },
+    ),
     'BAPI DELETE /v1/organizations/:id': emits('organization.deleted', async (s, act) => {
       const o = await org(s)
       await act.bapi('DELETE', `/v1/organizations/${o.id}`)

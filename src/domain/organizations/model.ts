@@ -238,6 +238,15 @@ export const CreateMembershipBody = t.Object(
   { additionalProperties: false },
 )
 
+/** Metadata to deep-merge into an organization or a membership. */
+export const MetadataBody = t.Object(
+  {
+    public_metadata: t.Optional(MetadataInput),
+    private_metadata: t.Optional(MetadataInput),
+  },
+  { additionalProperties: false },
+)
+
 export const UpdateMembershipBody = t.Object(
   {
     role: t.Optional(RoleKey),

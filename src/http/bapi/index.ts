@@ -11,6 +11,7 @@ import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { mfaBapi } from '../../flows/account/mfa-bapi.routes'
+import { sessionTokensBapi } from '../../flows/session-tokens.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -33,3 +34,4 @@ export const createBapi = () =>
     .use(webhooksBapi)
     .use(organizationsBapi)
     .use(rolesBapi)
+    .use(sessionTokensBapi)
