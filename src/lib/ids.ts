@@ -40,6 +40,7 @@ export const PREFIXES = {
   reverification: 'sver',
   signInToken: 'sit',
   instanceInvitation: 'inv',
+  devBrowser: 'dvb',
 } as const
 
 export type IdKind = keyof typeof PREFIXES

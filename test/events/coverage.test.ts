@@ -126,6 +126,9 @@ const sessions: Area = {
       const { b, sid } = await s.signedIn()
       await act.fapi(b, 'POST', `/v1/client/sessions/${sid}/remove`)
     }),
+    'FAPI POST /v1/dev_browser': exempt(
+      "mints a development browser's token (stateless, MACed); stores nothing",
+    ),
     'FAPI POST /v1/client/sessions/:sid/tokens': exempt(
       'mints a 60-second session token and touches last_active_at; changes nothing durable (organization_id: see PATCH …/active-organization)',
     ),

@@ -3,6 +3,7 @@ import { environmentFapi } from '../../domain/instance/fapi.routes'
 import { emailAddressesFapi, meFapi, phoneNumbersFapi } from '../../flows/account/fapi.routes'
 import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
 import { clientsFapi } from '../../flows/client/fapi.routes'
+import { devBrowserFapi } from '../../flows/dev-browser.routes'
 import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
@@ -30,3 +31,4 @@ export const createFapi = () =>
     .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)
+    .use(devBrowserFapi)
