@@ -96,6 +96,9 @@ const instance: Area = {
     'BAPI PATCH /v1/instance': emits('instance.updated', (s, act) =>
       act.bapi('PATCH', '/v1/instance', { application_name: s.unique('Renamed app ') }),
     ),
+    'BAPI PATCH /v1/instance/organization-settings': emits('instance.updated', (_s, act) =>
+      act.bapi('PATCH', '/v1/instance/organization-settings', { max_allowed_memberships: 9 }),
+    ),
   },
 }
 

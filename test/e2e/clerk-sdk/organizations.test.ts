@@ -24,6 +24,20 @@ async function refused(call: Promise<unknown>) {
 const user = (first = 'Member') =>
   w.clerk.users.createUser({ emailAddress: [uniqueEmail('org')], password: PASSWORD, firstName: first })
 
+describe('@clerk/backend instance organization settings', () => {
+  it('reads and updates them (/v1/instance/organization_settings)', async () => {
+    const settings = await w.clerk.instance.getOrganizationSettings()
+    expect(settings.enabled).toBe(true)
+    expect(settings.maxAllowedMemberships).toBe(5)
+    expect(settings.creatorRole).toBe('org:admin')
+    expect(settings.domainsDefaultRole).toBe('org:member')
+    expect(settings.adminDeleteEnabled).toBe(true)
+    const updated = await w.clerk.instance.updateOrganizationSettings({ maxAllowedMemberships: 50 })
+    expect(updated.maxAllowedMemberships).toBe(50)
+    expect((await w.clerk.instance.getOrganizationSettings()).maxAllowedMemberships).toBe(50)
+  })
+})
+
 describe('@clerk/backend organizations', () => {
   it('creates, gets (by id and slug), lists with the total, updates, merges metadata and deletes', async () => {
     const owner = await user('Owner')
