@@ -188,6 +188,15 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
       detail: { summary: 'Invite up to 10 at once (all or nothing)', tags: inviteTags },
     },
   )
+  .get(
+    '/v1/organizations/:id/invitations/:inv_id',
+    ({ env, params }) => invitations.getOrgInvitation(env, params.id, params.inv_id),
+    {
+      params: Inv,
+      response: { 200: InvitationResource },
+      detail: { summary: 'Get an invitation', tags: inviteTags },
+    },
+  )
   .post(
     '/v1/organizations/:id/invitations/:inv_id/revoke',
     ({ env, params }) => invitations.revokeOrgInvitation(env, params.id, params.inv_id),

@@ -83,6 +83,8 @@ const invitationFields = {
   /** The link with the ticket: only in the answer that created the invitation. */
   url: t.Nullable(t.String()),
   expire_at: t.Integer(),
+  /** `expire_at` again, under Clerk's name (its SDKs read `expires_at`). */
+  expires_at: t.Integer(),
   created_at: t.Integer(),
   updated_at: t.Integer(),
 }

@@ -160,6 +160,12 @@ describe('@clerk/backend organizations', () => {
     })
     expect(pending.totalCount).toBe(1)
     expect(pending.data.map((i) => i.id)).toEqual([inv.id])
+    const one = await w.clerk.organizations.getOrganizationInvitation({
+      organizationId: org.id,
+      invitationId: inv.id,
+    })
+    expect(one.emailAddress).toBe(email)
+    expect(one.expiresAt).toBeGreaterThan(w.h.clock.now())
 
     const revoked = await w.clerk.organizations.revokeOrganizationInvitation({
       organizationId: org.id,

@@ -33,6 +33,10 @@ describe('@clerk/backend clients', () => {
     expect(session?.status).toBe('active')
     expect(session?.expireAt).toBeGreaterThan(w.h.clock.now())
 
+    const listed = await w.clerk.clients.getClientList({ limit: 1 })
+    expect(listed.totalCount).toBeGreaterThanOrEqual(1)
+    expect(listed.data.map((c) => c.id)).toEqual([clientId])
+
     const verified = await w.clerk.clients.verifyClient(b.cookie!)
     expect(verified.id).toBe(clientId)
     expect(verified.sessions.map((s) => s.id)).toEqual([sid])
