@@ -1,4 +1,5 @@
 import { sha256Hex } from './crypto/secrets'
+import { rewriteAlias } from './http/aliases'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
@@ -96,6 +97,7 @@ export function createServer(deps: ServerDeps): Server {
     const { edge } = surface
     if (edge.methodOverride || edge.clientParams)
       request = rewriteMethod(request, url, state, edge.clientParams)
+    if (edge.pathAliases) request = rewriteAlias(request, edge.pathAliases, state)
     state.request = request
     const cors = CORS[edge.cors]
     if (request.method === 'OPTIONS') {
