@@ -33,6 +33,9 @@ function output(json: boolean): Output {
   }
 }
 
+/** The longest a SIGTERM drain may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 25_000
+
 /** Envs named one by one in the start-up banner; `authn env list` shows them all. */
 const BANNER_ENVS = 10
 
@@ -115,13 +118,30 @@ async function serve(rt: Runtime, args: Args) {
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
-    rt.log.info({ signal }, 'shutting down: draining requests')
+    const started = performance.now()
+    // Past this, whatever is still running is abandoned (an orchestrator kills at ~30 s anyway).
+    const force = setTimeout(() => {
+      rt.log.error({ in_flight: rt.server.inFlight }, 'shutdown took too long: exiting with work in flight')
+      rt.log.flush()
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    force.unref()
+    rt.log.info({ signal, in_flight: rt.server.inFlight }, 'shutting down: draining requests')
+    // /readyz answers 503 from now on; the listener closes (no new connections), requests in
+    // flight finish, and any that still arrive on an open connection get a 503 to retry.
+    rt.drain()
+    const listener = bun.stop(false)
+    rt.server.refuseNew()
+    // Jobs stop between iterations (a running one finishes on the handle it leased).
     await rt.scheduler.stop()
-    await bun.stop(false)
     await rt.server.idle()
+    // Post-commit effects (messages) and the jobs they kick finish before the handles close.
+    await rt.idle()
+    await listener
     rt.close()
     root.release()
-    rt.log.info('stopped')
+    clearTimeout(force)
+    rt.log.info({ ms: Math.round(performance.now() - started) }, 'stopped: every env handle closed')
     rt.log.flush()
     process.exit(0)
   }
