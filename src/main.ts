@@ -2,9 +2,10 @@
 import { type Args, parseArgs } from './cli/args'
 import { envCommand, keysCommand, type Output, secretKeysCommand } from './cli/commands'
 import { type BindRole, listen, PortInUseError } from './cli/listen'
-import { backupCommand } from './cli/ops'
+import { backupCommand, replicationCommand, restoreCommand } from './cli/ops'
 import { loadConfig } from './config'
 import { createLogging, silentAccess, silentLogger } from './log'
+import { checkReplicaTemplate, createReplicator, ReplicationError, type Replicator } from './ops/replication'
 import { createRuntime, type Runtime } from './runtime'
 import type { EnvType } from './tenancy/context'
 import { publishableKey } from './tenancy/env-store'
@@ -15,12 +16,15 @@ import { joinRoot, lockRoot, RootLockedError } from './tenancy/root-lock'
 const USAGE = `authn: self-hostable authentication server
 
 usage: authn <command> [--data DIR] [--json]
-  serve [--port N]                        run the server (creates a development env on an empty data dir)
+  serve [--port N] [--replicate URL]      run the server (creates a development env on an empty data dir);
+                                          --replicate (or AUTHN_REPLICA_URL): Litestream to URL, e.g. file:///backups/{env_id}
   env create --name NAME [--type development|production] [--host HOST]... [--alg RS256|ES256|EdDSA]
   env list | env show ID | env delete ID
   secret-keys create|list --env ID | secret-keys revoke KEY_ID --env ID
   keys rotate --env ID [--alg ALG] [--immediate]
   backup --env ID|--all --out DIR         consistent copies of env folders (safe while the server runs)
+  restore --env ID --from URL [--timestamp ISO8601]   an env from its Litestream replica (and its keys)
+  replication status [--replicate URL]    how far each env's replica is behind
 
 --data defaults to $AUTHN_DATA_DIR or ./tenants; --port to $PORT or 3000.`
 
@@ -58,6 +62,15 @@ async function serve(rt: Runtime, args: Args) {
   const port = args.has('port') ? Number(args.get('port')) : rt.config.port
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new EnvironmentError('--port must be 0-65535')
+  const replicate = args.get('replicate') ?? rt.config.replicaUrl
+  if (replicate !== undefined) {
+    try {
+      checkReplicaTemplate(replicate)
+    } catch (err) {
+      if (err instanceof ReplicationError) throw new EnvironmentError(err.message)
+      throw err
+    }
+  }
   const root = holdRoot(rt)
   const { rebuilt, envs, problems } = syncRegistry(rt.tenancy)
   if (rebuilt) rt.log.info({ envs }, 'registry updated from env folders')
@@ -111,6 +124,20 @@ async function serve(rt: Runtime, args: Args) {
   banner.push(
     `authn listening on http://localhost:${bun.port}  (API reference: http://localhost:${bun.port}/docs)`,
   )
+  let replicator: Replicator | null = null
+  if (replicate !== undefined) {
+    const r = createReplicator({
+      dataDir: rt.config.dataDir,
+      template: replicate,
+      envIds: () => rt.registry.list().map((e) => e.id),
+      log: rt.log,
+      backupKey: rt.config.backupKey,
+    })
+    replicator = r
+    rt.setReplication(() => r.status())
+    r.start()
+    banner.push(`replicating every environment with Litestream to ${replicate}`)
+  }
   console.log(banner.join('\n'))
   rt.scheduler.start()
 
@@ -139,6 +166,8 @@ async function serve(rt: Runtime, args: Args) {
     await rt.idle()
     await listener
     rt.close()
+    // After the handles closed: Litestream ships what they wrote last, then stops.
+    await replicator?.stop()
     root.release()
     clearTimeout(force)
     rt.log.info({ ms: Math.round(performance.now() - started) }, 'stopped: every env handle closed')
@@ -186,6 +215,11 @@ export async function main(argv: string[]): Promise<number> {
         break
       case 'backup':
         return backupCommand(rt, args, out)
+      case 'restore':
+        return await restoreCommand(rt, args, out)
+      case 'replication':
+        syncRegistry(rt.tenancy)
+        return replicationCommand(rt, args, out)
       default:
         console.error(`unknown command ${command}\n\n${USAGE}`)
         return 2
