@@ -79,10 +79,29 @@ describe('continuous replication with Litestream', () => {
       (c) => c.restarts >= 1 && c.state === 'running' && c.pid !== first.pid,
     )
 
+    // An env created beside the running server (the CLI) joins the replication.
+    const created = await cli([
+      'env',
+      'create',
+      '--name',
+      'Later',
+      '--host',
+      'later.example.test',
+      '--data',
+      data,
+      '--json',
+    ])
+    expect(created.code).toBe(0)
+    const later = JSON.parse(created.stdout) as { id: string }
+    await until(server.base, 'new env replicated', (c) =>
+      c.envs.some((e) => e.env_id === later.id && e.position !== null),
+    )
+    expect(readdirSync(join(replicas, later.id, 'authn-keys'))).toContain('data.key.sealed')
+
     const before = startWriter(server.base, env!, { lanes: 3, tag: 'before' })
     while (before.acked.length < 30) await Bun.sleep(10)
     await before.stop()
-    await until(server.base, 'caught up', (c) => c.envs[0]?.lag_seconds === 0, 15_000)
+    await until(server.base, 'caught up', (c) => c.envs.every((e) => e.lag_seconds === 0), 15_000)
     await Bun.sleep(1_500)
     const pointInTime = new Date().toISOString()
     await Bun.sleep(1_500)
@@ -91,12 +110,16 @@ describe('continuous replication with Litestream', () => {
     await after.stop()
     expect([...before.errors, ...after.errors]).toEqual([])
     await Bun.sleep(1_500)
-    await until(server.base, 'caught up', (c) => c.envs[0]?.lag_seconds === 0, 15_000)
+    await until(server.base, 'caught up', (c) => c.envs.every((e) => e.lag_seconds === 0), 15_000)
     const status = await cli(['replication', 'status', '--data', data, '--json'], {
       AUTHN_REPLICA_URL: template,
     })
     expect(status.code).toBe(0)
-    expect(JSON.parse(status.stdout)[0]).toMatchObject({ env_id: env!.id, error: null })
+    expect(
+      (JSON.parse(status.stdout) as Array<{ env_id: string; error: string | null }>)
+        .map((e) => [e.env_id, e.error])
+        .sort(),
+    ).toEqual([env!.id, later.id].sort().map((id) => [id, null]))
     expect(await server.stop()).toBe(0)
 
     // The key folder is in the replica, sealed: no key material in the clear.
