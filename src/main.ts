@@ -19,6 +19,7 @@ usage: authn <command> [--data DIR] [--json]
   serve [--port N] [--replicate URL]      run the server (creates a development env on an empty data dir);
                                           --replicate (or AUTHN_REPLICA_URL): Litestream to URL, e.g. file:///backups/{env_id}
   env create --name NAME [--type development|production] [--host HOST]... [--alg RS256|ES256|EdDSA]
+  env create --count N --name NAME [--host 'tenant-{n}.example.com']...   many at once (bulk path)
   env list | env show ID | env delete ID
   secret-keys create|list --env ID | secret-keys revoke KEY_ID --env ID
   keys rotate --env ID [--alg ALG] [--immediate]
