@@ -47,13 +47,18 @@ export function checkReplicaTemplate(template: string) {
   checkUrl(replicaUrl(template, 'env_check'))
 }
 
-/** The Litestream binary that `@flydotio/litestream` installed for this platform. */
+/**
+ * The Litestream binary that `@flydotio/litestream` installed for this platform, or (the
+ * compiled binary in the container image, which has no node_modules) `litestream` on the PATH.
+ */
 export function litestreamBinary(): string {
   const require = createRequire(import.meta.url)
   const pkg = `@flydotio/litestream-${process.platform}-${process.arch}/package.json`
   try {
     return join(dirname(require.resolve(pkg)), 'litestream')
   } catch {
+    const onPath = Bun.which('litestream')
+    if (onPath) return onPath
     throw new ReplicationError(
       `the Litestream binary for ${process.platform}-${process.arch} is not installed (npm package ${pkg.replace('/package.json', '')})`,
     )
