@@ -7,6 +7,7 @@ import { backupCommand, replicationCommand, restoreCommand } from './cli/ops'
 import { joinGroup, startWorkers, type WorkerGroup } from './cli/workers'
 import { loadConfig } from './config'
 import { createLogging, silentAccess, silentLogger } from './log'
+import type { ReplicationHealth } from './ops/health'
 import { checkReplicaTemplate, createReplicator, ReplicationError, type Replicator } from './ops/replication'
 import { createRuntime, type Runtime } from './runtime'
 import type { EnvType } from './tenancy/context'
@@ -128,6 +129,8 @@ async function serve(rt: Runtime, args: Args) {
       group: root.group,
       log: rt.log,
       onKick: (envId, job) => rt.scheduler.kick(envId, job),
+      // Members report the replication the leader runs (a --replicate flag is not in their argv).
+      env: replicate === undefined ? {} : { AUTHN_REPLICA_URL: replicate },
     })
     try {
       await workers.ready
@@ -166,6 +169,11 @@ async function serve(rt: Runtime, args: Args) {
     replicator = r
     rt.setReplication(() => r.status())
     r.start()
+    // The members answer /readyz too: they get the leader's view of the replication.
+    if (workers) {
+      const group = workers
+      setInterval(() => group.broadcast({ replication: r.status() }), 1000).unref()
+    }
     banner.push(`replicating every environment with Litestream to ${replicate}`)
   }
   // A member's banner would repeat its leader's.
@@ -210,7 +218,16 @@ async function serve(rt: Runtime, args: Args) {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
-  if (root.role === 'member') joinGroup((reason) => void shutdown(reason))
+  if (root.role === 'member') {
+    let replication: ReplicationHealth = { ok: false, state: 'waiting for the leader', envs: [] }
+    if (replicate !== undefined) rt.setReplication(() => replication)
+    joinGroup(
+      (reason) => void shutdown(reason),
+      (message) => {
+        if ('replication' in message) replication = message.replication as ReplicationHealth
+      },
+    )
+  }
 }
 
 /** `--workers`, else AUTHN_WORKERS, else one per CPU. */

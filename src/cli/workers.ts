@@ -13,9 +13,12 @@ export interface WorkerGroup {
   readonly ready: Promise<void>
   /** SIGTERM to every member; resolves once they have all exited. */
   stop(): Promise<void>
+  /** Sends every member a message (what only the leader knows, e.g. replication health). */
+  broadcast(message: LeaderMessage): void
 }
 
 export type MemberMessage = { ready: true } | { kick: { env_id: string; job: string } }
+export type LeaderMessage = { replication: unknown }
 
 const RESTART_MS = 1000
 const READY_TIMEOUT_MS = 30_000
@@ -34,6 +37,8 @@ export function startWorkers(opts: {
   group: string
   log: Logger
   onKick(envId: string, job: string): void
+  /** Settings for the members beside the group's own. */
+  env?: Record<string, string>
 }): WorkerGroup {
   let stopping = false
   const members = new Map<number, Subprocess>()
@@ -46,6 +51,7 @@ export function startWorkers(opts: {
       stderr: 'inherit',
       env: {
         ...process.env,
+        ...opts.env,
         AUTHN_SERVE_GROUP: opts.group,
         AUTHN_WORKERS: String(opts.count),
         AUTHN_WORKER_INDEX: String(index),
@@ -86,6 +92,15 @@ export function startWorkers(opts: {
 
   return {
     ready: Promise.all(ready).then(() => {}),
+    broadcast(message) {
+      for (const p of members.values()) {
+        try {
+          p.send(message)
+        } catch {
+          // A member that is exiting: it is started again (or not) by onExit.
+        }
+      }
+    },
     async stop() {
       stopping = true
       const exits = [...members.values()].map((p) => {
@@ -102,8 +117,9 @@ export function startWorkers(opts: {
  * as the leader is gone, however it ended, so that the port and the root are free for the next
  * server: the IPC channel closes at once; re-parenting is the backstop.
  */
-export function joinGroup(shutdown: (reason: string) => void) {
+export function joinGroup(shutdown: (reason: string) => void, onMessage: (message: LeaderMessage) => void) {
   const leader = process.ppid
+  process.on('message', (message) => onMessage(message as LeaderMessage))
   process.send?.({ ready: true } satisfies MemberMessage)
   process.once('disconnect', () => shutdown('leader gone'))
   const timer = setInterval(() => {
