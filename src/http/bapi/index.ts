@@ -6,6 +6,7 @@ import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/jwks.routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
 import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
+import { scimBapi } from '../../domain/scim/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
@@ -33,3 +34,4 @@ export const createBapi = () =>
     .use(webhooksBapi)
     .use(organizationsBapi)
     .use(rolesBapi)
+    .use(scimBapi)

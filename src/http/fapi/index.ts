@@ -5,6 +5,7 @@ import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
 import { clientsFapi } from '../../flows/client/fapi.routes'
 import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
+import { scimAdminFapi } from '../../flows/scim-admin.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
@@ -30,3 +31,4 @@ export const createFapi = () =>
     .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)
+    .use(scimAdminFapi)
