@@ -2,7 +2,7 @@ import { ScimError as PatchLibError, type ScimPatchOperation, scimPatch } from '
 import type { ScimType } from './errors'
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget, scimError } from './errors'
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER } from './mapping'
-import { type AttrDef, ENTERPRISE_ATTRS, GROUP_ATTRS, USER_ATTRS } from './schemas'
+import { type AttrDef, ENTERPRISE_ATTRS, EXTERNAL_ID_ATTR, GROUP_ATTRS, USER_ATTRS } from './schemas'
 
 /**
  * PATCH (RFC 7644 §3.5.2) as IdPs send it. The normaliser turns Entra's and Okta's shapes into
@@ -24,8 +24,8 @@ export type ResourceKind = 'User' | 'Group'
 
 const byName = (defs: AttrDef[]) => new Map(defs.map((d) => [d.name.toLowerCase(), d]))
 const TOP: Record<ResourceKind, Map<string, AttrDef>> = {
-  User: byName(USER_ATTRS),
-  Group: byName(GROUP_ATTRS),
+  User: byName([EXTERNAL_ID_ATTR, ...USER_ATTRS]),
+  Group: byName([EXTERNAL_ID_ATTR, ...GROUP_ATTRS]),
 }
 const ENTERPRISE = byName(ENTERPRISE_ATTRS)
 /** Present on every resource but not in the attribute lists: id and meta are read-only. */

@@ -1,6 +1,6 @@
 import { invalidSyntax, invalidValue } from './errors'
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER } from './mapping'
-import { type AttrDef, ENTERPRISE_ATTRS, GROUP_ATTRS, USER_ATTRS } from './schemas'
+import { type AttrDef, ENTERPRISE_ATTRS, EXTERNAL_ID_ATTR, GROUP_ATTRS, USER_ATTRS } from './schemas'
 
 type Json = Record<string, unknown>
 
@@ -10,7 +10,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const MAX_STRING = 4096
 
 const byName = (defs: AttrDef[]) => new Map(defs.map((d) => [d.name.toLowerCase(), d]))
-const USER_DEFS = byName(USER_ATTRS)
+const USER_DEFS = byName([EXTERNAL_ID_ATTR, ...USER_ATTRS])
 const ENTERPRISE_DEFS = byName(ENTERPRISE_ATTRS)
 const GROUP_DEFS = byName(GROUP_ATTRS)
 
@@ -142,7 +142,7 @@ export function cleanGroup(input: unknown, opts: { schemasRequired: boolean }): 
   for (const [key, raw] of Object.entries(input)) {
     const lower = key.toLowerCase()
     if (lower === 'externalid' && raw !== null)
-      externalId = scalar(GROUP_EXTERNAL, raw, 'externalId') as string
+      externalId = scalar(EXTERNAL_ID_ATTR, raw, 'externalId') as string
     const def = GROUP_DEFS.get(lower)
     if (!def) continue
     if (def.name === 'displayName') displayName = raw
@@ -159,8 +159,6 @@ export function cleanGroup(input: unknown, opts: { schemasRequired: boolean }): 
   if (displayName.length > 256) throw invalidValue('displayName is longer than 256 characters.')
   return { displayName, externalId, members }
 }
-
-const GROUP_EXTERNAL: AttrDef = { ...USER_ATTRS[0]!, name: 'externalId', required: false, uniqueness: 'none' }
 
 // ---- attributes / excludedAttributes -------------------------------------------------------
 
