@@ -1,5 +1,6 @@
 import { withTx } from '../db/tx'
 import { dropUserMemberships } from '../domain/organizations/service'
+import { assertScimOwnedUnchanged } from '../domain/scim/managed'
 import { revokeUserSessions } from '../domain/sessions/service'
 import type { UpdateUserBody } from '../domain/users/model'
 import { changeUser, deleteUserRow, updateUser as updateUserRow } from '../domain/users/service'
@@ -35,7 +36,10 @@ export const lockUser = (ctx: EnvContext, id: string) =>
   })
 
 /** An operator's update; `sign_out_of_other_sessions` ends all the user's sessions with it. */
-export const updateUser = (ctx: EnvContext, id: string, input: UpdateUserBody) =>
-  updateUserRow(ctx, id, input, (tx) => {
+export function updateUser(ctx: EnvContext, id: string, input: UpdateUserBody) {
+  // A directory (SCIM) owns some of a provisioned user's attributes.
+  assertScimOwnedUnchanged(ctx, id, input)
+  return updateUserRow(ctx, id, input, (tx) => {
     if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, id)
   })
+}
