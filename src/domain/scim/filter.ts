@@ -291,7 +291,8 @@ function compileNode(
       return parts.join(node.op === 'and' ? ' AND ' : ' OR ')
     }
     case 'not':
-      return `NOT (${compileNode(node.filter, scope, params, count)})`
+      // NOT of an absent attribute's comparison (NULL) must be true, not NULL.
+      return `NOT COALESCE((${compileNode(node.filter, scope, params, count)}), 0)`
     case '[]': {
       if (scope.inner) throw invalidFilter('Value paths do not nest.')
       const multi = scope.attrs.get(normalise(node.attrPath))
@@ -301,8 +302,8 @@ function compileNode(
     }
     default: {
       const target = resolve(scope, node.attrPath)
-      if ('column' in target) return `COALESCE((${leaf(target.column, node, node.attrPath, params)}), 0)`
-      return target.multi.exists(`COALESCE((${leaf(target.sub, node, node.attrPath, params)}), 0)`)
+      if ('column' in target) return leaf(target.column, node, node.attrPath, params)
+      return target.multi.exists(leaf(target.sub, node, node.attrPath, params))
     }
   }
 }
@@ -319,7 +320,7 @@ export function compileFilter(text: string, attrs: AttributeTable): Compiled {
   }
   const params: Array<string | number> = []
   const where = compileNode(ast, { attrs, inner: false }, params, { n: 0 })
-  return { where: `COALESCE((${where}), 0)`, params }
+  return { where: `(${where})`, params }
 }
 
 /** sortBy: the attributes a list may be ordered by, as SQL expressions. */

@@ -268,7 +268,8 @@ export function createScimUser(
     emit(tx, ctx, 'scimUser.provisioned', eventData(organizationId, user.id, clean, active))
     return user.id
   })
-  return resourceResult(present(c, requireRow(c, userId), p), p, 201, 1, `${c.base}/Users/${userId}`)
+  // A new user is in no group yet.
+  return resourceResult(toScimUser(c, requireRow(c, userId)), p, 201, 1, `${c.base}/Users/${userId}`)
 }
 
 /**
