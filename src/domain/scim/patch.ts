@@ -168,11 +168,22 @@ export function applyPatch<T extends Json>(doc: T, ops: ScimPatchOperation[]): T
     ...doc,
     meta: (doc.meta as Json | undefined) ?? { created: new Date(0), lastModified: new Date(0) },
   }
+  // Removing a filtered value of an attribute that has none is done already (Entra removes
+  // members idempotently); scim-patch would call it a search on a mono-valued attribute. So
+  // ops apply one at a time, each seeing the result of the ones before it.
+  let current = structuredClone(withMeta) as Json
   try {
-    return scimPatch(withMeta as never, ops, {
-      mutateDocument: false,
-      treatMissingAsAdd: true,
-    }) as unknown as T
+    for (const op of ops) {
+      if (op.op === 'remove' && op.path.includes('[')) {
+        const values = current[op.path.slice(0, op.path.indexOf('['))]
+        if (!Array.isArray(values) || values.length === 0) continue
+      }
+      current = scimPatch(current as never, [op], {
+        mutateDocument: true,
+        treatMissingAsAdd: true,
+      }) as unknown as Json
+    }
+    return current as T
   } catch (err) {
     if (err instanceof PatchLibError) {
       const code = (err as PatchLibError & { scimCode?: string }).scimCode as ScimType

@@ -243,6 +243,12 @@ describe('Microsoft Entra ID provisioning', () => {
     // The flag's form: a filtered remove.
     await entra.call('PATCH', `/Groups/${gid}`, patch({ op: 'remove', path: `members[value eq "${ann}"]` }))
     expect((await entra.call('GET', `/Groups/${gid}`)).body.members).toEqual([])
+    // Removing members who are not (or no longer) there is done already, in both forms.
+    for (const op of [
+      { op: 'Remove', path: 'members', value: [{ value: bob }] },
+      { op: 'remove', path: `members[value eq "${ann}"]` },
+    ])
+      expect((await entra.call('PATCH', `/Groups/${gid}`, patch(op))).status).toBe(204)
     const renamed = await entra.call(
       'PATCH',
       `/Groups/${gid}`,
