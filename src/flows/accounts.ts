@@ -2,8 +2,13 @@ import { withTx } from '../db/tx'
 import { dropUserMemberships } from '../domain/organizations/service'
 import { assertScimOwnedUnchanged } from '../domain/scim/managed'
 import { revokeUserSessions } from '../domain/sessions/service'
-import type { UpdateUserBody } from '../domain/users/model'
-import { changeUser, deleteUserRow, updateUser as updateUserRow } from '../domain/users/service'
+import type { MetadataBody, UpdateUserBody } from '../domain/users/model'
+import {
+  changeUser,
+  deleteUserRow,
+  mergeUserMetadata,
+  updateUser as updateUserRow,
+} from '../domain/users/service'
 import type { EnvContext } from '../tenancy/context'
 
 /**
@@ -42,4 +47,10 @@ export function updateUser(ctx: EnvContext, id: string, input: UpdateUserBody) {
   return updateUserRow(ctx, id, input, (tx) => {
     if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, id)
   })
+}
+
+/** An operator's metadata merge; keys a directory (SCIM) maps are its own. */
+export function mergeMetadata(ctx: EnvContext, id: string, input: MetadataBody) {
+  assertScimOwnedUnchanged(ctx, id, input, 'merge')
+  return mergeUserMetadata(ctx, id, input)
 }

@@ -22,7 +22,13 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
  * the mapped name fields and metadata keys, and the sign-in address. Sending the current value
  * again is not a change.
  */
-export function assertScimOwnedUnchanged(ctx: EnvContext, userId: string, edit: ProfileEdit) {
+export function assertScimOwnedUnchanged(
+  ctx: EnvContext,
+  userId: string,
+  edit: ProfileEdit,
+  /** 'merge': metadata objects are deep-merged (only the keys sent change; null deletes). */
+  metadata: 'replace' | 'merge' = 'replace',
+) {
   const manager = scimManagerOf(ctx, userId)
   if (!manager) return
   const agg = findUser(ctx, userId)
@@ -45,6 +51,7 @@ export function assertScimOwnedUnchanged(ctx: EnvContext, userId: string, edit: 
     for (const param of owned) {
       if (!param.startsWith(`${bag}.`)) continue
       const key = param.slice(bag.length + 1)
+      if (metadata === 'merge' && !(key in next)) continue
       if (!same(next[key], current[key])) throw attributeManagedByScim(param)
     }
   }

@@ -91,6 +91,12 @@ describe('attributes the directory owns', () => {
     })
     const meta = await h.bapi('PATCH', `/v1/users/${eve}`, { public_metadata: { title: 'Intern' } })
     expect(meta.status).toBe(409)
+    const merged = await h.bapi('PATCH', `/v1/users/${eve}/metadata`, { public_metadata: { title: null } })
+    expect(merged.status).toBe(409)
+    const mergedOther = await h.bapi('PATCH', `/v1/users/${eve}/metadata`, {
+      public_metadata: { team: 'blue' },
+    })
+    expect(mergedOther.status).toBe(200)
     // The same value again, unmapped fields and other metadata keys are fine.
     const fine = await h.bapi('PATCH', `/v1/users/${eve}`, {
       first_name: 'eve',
