@@ -1,8 +1,14 @@
 import { withTx } from '../db/tx'
 import { dropUserMemberships } from '../domain/organizations/service'
+import { assertScimOwnedUnchanged } from '../domain/scim/managed'
 import { revokeUserSessions } from '../domain/sessions/service'
-import type { UpdateUserBody } from '../domain/users/model'
-import { changeUser, deleteUserRow, updateUser as updateUserRow } from '../domain/users/service'
+import type { MetadataBody, UpdateUserBody } from '../domain/users/model'
+import {
+  changeUser,
+  deleteUserRow,
+  mergeUserMetadata,
+  updateUser as updateUserRow,
+} from '../domain/users/service'
 import type { EnvContext } from '../tenancy/context'
 
 /**
@@ -35,7 +41,16 @@ export const lockUser = (ctx: EnvContext, id: string) =>
   })
 
 /** An operator's update; `sign_out_of_other_sessions` ends all the user's sessions with it. */
-export const updateUser = (ctx: EnvContext, id: string, input: UpdateUserBody) =>
-  updateUserRow(ctx, id, input, (tx) => {
+export function updateUser(ctx: EnvContext, id: string, input: UpdateUserBody) {
+  // A directory (SCIM) owns some of a provisioned user's attributes.
+  assertScimOwnedUnchanged(ctx, id, input)
+  return updateUserRow(ctx, id, input, (tx) => {
     if (input.sign_out_of_other_sessions) revokeUserSessions(tx, ctx, id)
   })
+}
+
+/** An operator's metadata merge; keys a directory (SCIM) maps are its own. */
+export function mergeMetadata(ctx: EnvContext, id: string, input: MetadataBody) {
+  assertScimOwnedUnchanged(ctx, id, input, 'merge')
+  return mergeUserMetadata(ctx, id, input)
+}

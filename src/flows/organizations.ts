@@ -44,7 +44,7 @@ import { toFapiSession } from './client/view'
  * The signed-in member acting on an organization: non-members (and unknown organizations) see
  * 404; a member whose role lacks `permission` gets 403 authorization_invalid.
  */
-function requireMember(ctx: EnvContext, actor: ClientActor, idOrSlug: string, permission?: string) {
+export function requireMember(ctx: EnvContext, actor: ClientActor, idOrSlug: string, permission?: string) {
   assertOrganizationsEnabled(ctx)
   const { session, user: agg } = requireSignedIn(ctx, actor, actor.sessionId)
   const org = findOrganization(ctx.db, idOrSlug)

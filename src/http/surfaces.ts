@@ -9,12 +9,14 @@ import { createDocs } from './docs'
 import { createFapi } from './fapi'
 import { fapiOrigins, sendClientToken } from './fapi/edge'
 import { createOauthApi, createOauthPages, OAUTH_PAGE_PATHS } from './oauth'
+import { createScim } from './scim'
 import { htmlErrorResponse } from './shared/error-page'
 import { authenticationInvalid } from './shared/errors'
 import { oauthErrorResponse } from './shared/oauth-errors'
 import { clerkErrorResponse, type Presenter } from './shared/presenter'
 import { FAPI_RATE_RULES, type RateRule } from './shared/rate-limit'
 import type { RequestState, SurfaceName } from './shared/request-state'
+import { SCIM_CONTENT_TYPE, scimErrorResponse } from './shared/scim-errors'
 import { createWellKnown } from './wellknown'
 
 export type { BodyPolicy } from './dispatch'
@@ -119,12 +121,20 @@ export function pickSurface(
 /** BAPI: JSON or form bodies, and a JSON body must parse. */
 const CHECKED_BODIES: BodyPolicy = { json: 'must-parse' }
 
+/** SCIM: JSON as application/scim+json or application/json (Okta's SPEC test sends the latter). */
+const SCIM_BODIES: BodyPolicy = {
+  json: 'must-parse',
+  accept: [SCIM_CONTENT_TYPE, 'application/json'],
+  maxBytes: 1024 * 1024,
+}
+
 /**
  * Today's surfaces, in dispatch order. Entries for /oauth/*, /scim/v2/* and browser-only routes
  * (/v1/saml/{id}/acs, callbacks) go before bapi and fapi, which claim everything else under /v1:
  *
  *   docs       GET /openapi/*.json, /docs   any host             clerk envelope
  *   wellknown  /.well-known/*               env by host          clerk envelope
+ *   scim       /scim/v2/*                   env by host, org by SCIM bearer token   RFC 7644
  *   bapi       /v1 + Bearer sk_…            env by secret key    clerk envelope
  *   fapi       /v1 otherwise                env by host (unknown host: 401, a BAPI call without
  *                                           its key), FAPI origins, _method, rate limits, client
@@ -178,6 +188,14 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
       present: htmlErrorResponse,
       app: createOauthCallback(),
+    },
+    {
+      name: 'scim',
+      match: { path: '/scim/v2' },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: SCIM_BODIES },
+      present: scimErrorResponse,
+      app: createScim(),
     },
     {
       name: 'bapi',

@@ -33,6 +33,7 @@ export const PREFIXES = {
   externalAccount: 'extacc',
   oauthProvider: 'oap',
   scimToken: 'scimtok',
+  scimGroup: 'scimgrp',
   webhookEndpoint: 'whe',
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',

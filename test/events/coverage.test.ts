@@ -791,6 +791,58 @@ const orgMembers: Area = {
   },
 }
 
+// ---- SCIM provisioning admin (BAPI and FAPI) ---------------------------------------------------
+
+const scimAdmin: Area = {
+  name: 'SCIM provisioning admin',
+  settings: ORGS_ON,
+  routes: {
+    'BAPI POST /v1/organizations/:id/scim/tokens': emits('scimToken.created', async (s, act) => {
+      const o = await org(s)
+      await act.bapi('POST', `/v1/organizations/${o.id}/scim/tokens`, { name: 'Entra' })
+    }),
+    'BAPI POST /v1/organizations/:id/scim/tokens/:token_id/revoke': emits(
+      'scimToken.revoked',
+      async (s, act) => {
+        const o = await org(s)
+        const t = await s.bapi('POST', `/v1/organizations/${o.id}/scim/tokens`, {})
+        await act.bapi('POST', `/v1/organizations/${o.id}/scim/tokens/${t.id}/revoke`)
+      },
+    ),
+    'BAPI PUT /v1/organizations/:id/scim/attribute-mappings': emits(
+      'scimAttributeMapping.updated',
+      async (s, act) => {
+        const o = await org(s)
+        await act.bapi('PUT', `/v1/organizations/${o.id}/scim/attribute-mappings`, {
+          mapping: { title: 'public_metadata.title' },
+        })
+      },
+    ),
+    'FAPI POST /v1/organizations/:id/scim/tokens': emits('scimToken.created', async (s, act) => {
+      const admin = await s.signedIn()
+      const o = await org(s, admin.user)
+      await act.fapi(admin.b, 'POST', `/v1/organizations/${o.id}/scim/tokens`, { name: 'Okta' })
+    }),
+    'FAPI POST /v1/organizations/:id/scim/tokens/:token_id/revoke': emits(
+      'scimToken.revoked',
+      async (s, act) => {
+        const admin = await s.signedIn()
+        const o = await org(s, admin.user)
+        const t = await s.fapi(admin.b, 'POST', `/v1/organizations/${o.id}/scim/tokens`, {})
+        await act.fapi(admin.b, 'POST', `/v1/organizations/${o.id}/scim/tokens/${t.id}/revoke`)
+      },
+    ),
+    'FAPI PUT /v1/organizations/:id/scim/attribute-mappings': emits(
+      'scimAttributeMapping.updated',
+      async (s, act) => {
+        const admin = await s.signedIn()
+        const o = await org(s, admin.user)
+        await act.fapi(admin.b, 'PUT', `/v1/organizations/${o.id}/scim/attribute-mappings`, { mapping: {} })
+      },
+    ),
+  },
+}
+
 // ---- the table and the suite ----------------------------------------------------------------
 
 // ---- OAuth applications (BAPI) and the user's authorised apps (FAPI) ------------------------
@@ -898,6 +950,7 @@ const AREAS: Area[] = [
   orgMembers,
   oauthApps,
   enterpriseSso,
+  scimAdmin,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

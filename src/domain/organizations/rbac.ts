@@ -43,6 +43,11 @@ export const SYSTEM_PERMISSIONS: ReadonlyArray<readonly [key: string, name: stri
   ['org:sys_domains:manage', 'Manage domains', 'Add, verify and remove verified domains.'],
   ['org:sys_enterprise_sso:manage', 'Manage enterprise SSO', "Manage the organization's SSO connections."],
   ['org:sys_provisioning:read', 'Read provisioning', "See the organization's SCIM provisioning setup."],
+  [
+    'org:sys_provisioning:manage',
+    'Manage provisioning',
+    "Issue and revoke the organization's SCIM tokens and set its attribute mapping.",
+  ],
 ]
 
 const DEFAULT_ROLES = [

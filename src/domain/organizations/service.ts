@@ -388,6 +388,25 @@ export function removeMembership(tx: EnvTx, ctx: EnvContext, m: MembershipRow): 
 }
 
 /**
+ * Sets a member's role in the caller's transaction, for a directory (SCIM) that decides roles by
+ * group: the directory is authoritative, so the last-manager rule is not applied.
+ */
+export function setMembershipRole(tx: EnvTx, ctx: EnvContext, m: MembershipRow, role: RoleRow) {
+  if (m.roleId === role.id) return
+  const now = ctx.clock.now()
+  tx.update(organizationMemberships)
+    .set({ roleId: role.id, updatedAt: now })
+    .where(eq(organizationMemberships.id, m.id))
+    .run()
+  emit(
+    tx,
+    ctx,
+    'organizationMembership.updated',
+    toMembershipResource(ctx, tx, { ...m, roleId: role.id, updatedAt: now }),
+  )
+}
+
+/**
  * A deleted user leaves every organization, with the events a removal writes. An operator's
  * delete is not refused when it leaves an organization without a manager.
  */

@@ -44,7 +44,7 @@ export const usersBapi = capabilityRoutes('bapi:users')
     body: UpdateUserBody,
     detail: { summary: 'Update a user (metadata objects are replaced)', tags },
   })
-  .patch('/v1/users/:id/metadata', ({ env, params, body }) => users.mergeUserMetadata(env, params.id, body), {
+  .patch('/v1/users/:id/metadata', ({ env, params, body }) => accounts.mergeMetadata(env, params.id, body), {
     ...one,
     body: MetadataBody,
     detail: { summary: 'Deep-merge metadata (null deletes a key)', tags },

@@ -458,19 +458,27 @@ export function changeUser(
   change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>,
 ): UserResource {
   if (!isId('user', id)) throw notFound('user')
+  return withTx(ctx, (tx) => changeUserIn(tx, ctx, id, change))
+}
+
+/** `changeUser` in the caller's transaction. */
+export function changeUserIn(
+  tx: Tx,
+  ctx: EnvContext,
+  id: string,
+  change: (tx: Tx, agg: UserAggregate, now: number) => Partial<UserRow>,
+): UserResource {
   const now = ctx.clock.now()
-  return withTx(ctx, (tx) => {
-    const agg = loadUser(tx, id)
-    assertThat(agg, () => notFound('user'))
-    const set = change(tx, agg, now)
-    tx.update(users)
-      .set({ ...set, updatedAt: now })
-      .where(eq(users.id, id))
-      .run()
-    const resource = toUserResource(ctx, loadUser(tx, id)!)
-    emit(tx, ctx, 'user.updated', resource)
-    return resource
-  })
+  const agg = isId('user', id) ? loadUser(tx, id) : null
+  assertThat(agg, () => notFound('user'))
+  const set = change(tx, agg, now)
+  tx.update(users)
+    .set({ ...set, updatedAt: now })
+    .where(eq(users.id, id))
+    .run()
+  const resource = toUserResource(ctx, loadUser(tx, id)!)
+  emit(tx, ctx, 'user.updated', resource)
+  return resource
 }
 
 /**

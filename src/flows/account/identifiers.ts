@@ -3,6 +3,7 @@ import type { ChallengeRow } from '../../domain/challenges/schema'
 import { answerWithCode, requireChallenge, toChallengeResource } from '../../domain/challenges/service'
 import type { ClientActor } from '../../domain/clients/service'
 import { enrollVerifiedEmail } from '../../domain/organizations/enrollment'
+import { assertNotScimAddress } from '../../domain/scim/managed'
 import {
   addContact,
   CONTACT_KINDS,
@@ -58,6 +59,7 @@ export function addMyContact<K extends ContactKind>(
 
 export function deleteMyContact(ctx: EnvContext, { user }: SignedIn, kind: ContactKind, id: string) {
   const row = requireOwnContact(ctx.db, kind, user.user.id, id)
+  if (kind === 'email_address') assertNotScimAddress(ctx, user.user.id, row.id)
   return withTx(ctx, (tx) => removeContact(tx, ctx, kind, row))
 }
 

@@ -1,5 +1,6 @@
 import { type ListQuery, pageOf } from '../../db/pages'
 import { withTx } from '../../db/tx'
+import { assertScimOwnedUnchanged } from '../../domain/scim/managed'
 import {
   endSession,
   findUserSession,
@@ -51,6 +52,7 @@ export function updateMe(ctx: EnvContext, { user }: SignedIn, input: UpdateMeInp
   if (username === null && settings.identifiers.username.required)
     throw formError('form_param_nil', 'username', 'cannot be removed', 'A username is required.')
   if (input.unsafe_metadata) checkMetadata('unsafe_metadata', input.unsafe_metadata)
+  assertScimOwnedUnchanged(ctx, user.user.id, input)
   changeUser(ctx, user.user.id, (tx, { emails, phones }) => {
     const set: Partial<UserRow> = {}
     if (username !== undefined) {

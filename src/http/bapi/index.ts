@@ -9,6 +9,7 @@ import { messagesBapi } from '../../domain/messages/bapi.routes'
 import { oauthApplicationsBapi } from '../../domain/oauth/bapi.routes'
 import { oauthProvidersBapi } from '../../domain/oauth-providers/bapi.routes'
 import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
+import { scimBapi } from '../../domain/scim/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
 import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
@@ -43,3 +44,4 @@ export const createBapi = () =>
     .use(oauthTokensBapi)
     .use(enterpriseConnectionsBapi)
     .use(sessionTokensBapi)
+    .use(scimBapi)

@@ -7,6 +7,7 @@ import { clientsFapi } from '../../flows/client/fapi.routes'
 import { devBrowserFapi } from '../../flows/dev-browser.routes'
 import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
+import { scimAdminFapi } from '../../flows/scim-admin.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
 import { externalAccountsFapi } from '../../flows/social/fapi.routes'
@@ -36,3 +37,4 @@ export const createFapi = () =>
     .use(myOauthGrantsFapi)
     .use(externalAccountsFapi)
     .use(devBrowserFapi)
+    .use(scimAdminFapi)

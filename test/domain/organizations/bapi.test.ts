@@ -388,6 +388,7 @@ describe('/v1/roles and /v1/permissions', () => {
       'org:sys_domains:manage',
       'org:sys_enterprise_sso:manage',
       'org:sys_provisioning:read',
+      'org:sys_provisioning:manage',
     ])
     expect(perms.data.every((p: any) => p.type === 'system' && p.id.startsWith('perm_'))).toBe(true)
     const roles = await ok('GET', '/v1/roles?include_total_count=true')
@@ -399,7 +400,7 @@ describe('/v1/roles and /v1/permissions', () => {
       is_creator_role: true,
       is_default_role: false,
     })
-    expect(admin.permissions).toHaveLength(8)
+    expect(admin.permissions).toHaveLength(9)
     expect(member).toMatchObject({ key: 'org:member', is_creator_eligible: false, is_default_role: true })
     expect(member.permissions.map((p: any) => p.key)).toEqual(['org:sys_memberships:read'])
   })
