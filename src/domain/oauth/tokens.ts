@@ -7,6 +7,9 @@ import { type OauthCodeRow, type OauthTokenRow, oauthCodes, oauthGrants, oauthTo
 
 type Reader = EnvContext['db'] | EnvTx
 
+/** Spent refresh tokens are kept this long: presenting one again in that time revokes its grant. */
+export const SPENT_REFRESH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
+
 /** Authorization codes live ten minutes (Clerk's value; RFC 6749 §4.1.2 says at most ten). */
 export const CODE_TTL_MS = 10 * 60 * 1000
 
@@ -118,7 +121,7 @@ export function touchGrant(tx: EnvTx, grantId: string, now: number) {
  */
 export function purgeOauthTokens(
   ctx: EnvContext,
-  spentRetentionMs: number,
+  spentRetentionMs = SPENT_REFRESH_RETENTION_MS,
 ): { codes: number; tokens: number } {
   const now = ctx.clock.now()
   return ctx.db.transaction((tx) => {
