@@ -1,5 +1,6 @@
 import type { AppError } from '../lib/errors'
 import { createBapi } from './bapi'
+import { createOauthCallback } from './browser/oauth-callback'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
 import type { BodyPolicy } from './dispatch'
 import { createDocs } from './docs'
@@ -164,6 +165,15 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: wellknown,
+    },
+    {
+      // Social sign-in's callback: HTML errors, and a provider's cross-site form POST is accepted.
+      name: 'browser',
+      match: { path: '/v1/oauth-callback' },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
+      present: htmlErrorResponse,
+      app: createOauthCallback(),
     },
     {
       name: 'bapi',

@@ -1,6 +1,7 @@
 import { type Static, t } from 'elysia'
 import { PaginationQuery } from '../../http/shared/pagination'
 import { idPattern } from '../../lib/ids'
+import { ExternalAccountResource } from '../external-accounts/model'
 
 const Metadata = t.Record(t.String(), t.Unknown())
 const Verification = t.Nullable(
@@ -10,11 +11,15 @@ const Verification = t.Nullable(
   }),
 )
 
+/** Identities an email address or phone number is linked to (Clerk: `IdentificationLink`). */
+const LinkedTo = t.Array(t.Object({ type: t.String(), id: t.String() }))
+
 export const EmailAddressResource = t.Object({
   object: t.Literal('email_address'),
   id: t.String(),
   email_address: t.String(),
   verification: Verification,
+  linked_to: LinkedTo,
   created_at: t.Integer(),
   updated_at: t.Integer(),
 })
@@ -24,6 +29,7 @@ export const PhoneNumberResource = t.Object({
   id: t.String(),
   phone_number: t.String(),
   verification: Verification,
+  linked_to: LinkedTo,
   reserved_for_second_factor: t.Boolean(),
   default_second_factor: t.Boolean(),
   created_at: t.Integer(),
@@ -43,6 +49,7 @@ export const UserResource = t.Object({
   primary_phone_number_id: t.Nullable(t.String()),
   email_addresses: t.Array(EmailAddressResource),
   phone_numbers: t.Array(PhoneNumberResource),
+  external_accounts: t.Array(ExternalAccountResource),
   password_enabled: t.Boolean(),
   password_last_updated_at: t.Nullable(t.Integer()),
   totp_enabled: t.Boolean(),

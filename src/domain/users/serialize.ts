@@ -1,4 +1,5 @@
 import type { EnvContext } from '../../tenancy/context'
+import { externalAccountResources } from '../external-accounts/service'
 import type { UserResource } from './model'
 import type { EmailAddressRow, PhoneNumberRow, UserRow } from './schema'
 
@@ -13,6 +14,12 @@ export interface UserAggregate {
 export const isLocked = (u: UserRow, now: number) =>
   u.lockedAt !== null && (u.lockedUntil === null || u.lockedUntil > now)
 
+/**
+ * The identities an address is linked to (`[{ type: 'oauth_google', id }]` in Clerk's shape).
+ * Nothing links an address yet; the field is there because SDKs map over it unconditionally.
+ */
+const notLinked = (): Array<{ type: string; id: string }> => []
+
 export const toEmailAddressResource = (e: EmailAddressRow) => ({
   object: 'email_address' as const,
   id: e.id,
@@ -21,6 +28,7 @@ export const toEmailAddressResource = (e: EmailAddressRow) => ({
     status: e.verified ? ('verified' as const) : ('unverified' as const),
     strategy: e.verificationStrategy,
   },
+  linked_to: notLinked(),
   created_at: e.createdAt,
   updated_at: e.updatedAt,
 })
@@ -33,6 +41,7 @@ export const toPhoneNumberResource = (p: PhoneNumberRow) => ({
     status: p.verified ? ('verified' as const) : ('unverified' as const),
     strategy: p.verificationStrategy,
   },
+  linked_to: notLinked(),
   reserved_for_second_factor: p.reservedForSecondFactor,
   default_second_factor: p.defaultSecondFactor,
   created_at: p.createdAt,
@@ -60,6 +69,7 @@ export function toUserResource(
     primary_phone_number_id: u.primaryPhoneNumberId,
     email_addresses: emails.map(toEmailAddressResource),
     phone_numbers: phones.map(toPhoneNumberResource),
+    external_accounts: externalAccountResources(ctx, u.id),
     password_enabled: u.passwordDigest !== null,
     password_last_updated_at: u.passwordUpdatedAt,
     totp_enabled: mfa.totp,

@@ -8,6 +8,7 @@ import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
+import { externalAccountsFapi } from '../../flows/social/fapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -32,3 +33,4 @@ export const createFapi = () =>
     .use(linksFapi)
     .use(organizationsFapi)
     .use(myOauthGrantsFapi)
+    .use(externalAccountsFapi)

@@ -74,5 +74,4 @@ CREATE TABLE `oauth_tokens` (
 CREATE UNIQUE INDEX `oauth_tokens_lookup_unique` ON `oauth_tokens` (`lookup`);--> statement-breakpoint
 CREATE INDEX `oauth_tokens_grant` ON `oauth_tokens` (`grant_id`);--> statement-breakpoint
 CREATE INDEX `oauth_tokens_code` ON `oauth_tokens` (`code_id`);--> statement-breakpoint
-CREATE INDEX `oauth_tokens_expires` ON `oauth_tokens` (`expires_at`);--> statement-breakpoint
-CREATE INDEX `oauth_tokens_spent` ON `oauth_tokens` (`used_at`);
+CREATE INDEX `oauth_tokens_expires` ON `oauth_tokens` (`expires_at`);
