@@ -25,8 +25,9 @@ AUTHN_PID=$!
 PIDS+=("$AUTHN_PID")
 wait_port "$AUTHN_PID" "$AUTHN_PORT" authn "$TMP/authn.err"
 
-# Per algorithm two server loads, each (warm-up + measurement), plus slack.
-BUDGET=$(( ${#ALGS[@]} * 2 * (BENCH_SECONDS + BENCH_WARMUP_SECONDS) + 60 ))
+# Per algorithm three server loads (session refresh, two grants), each (warm-up + measurement),
+# plus slack for the authorizations that make the refresh-token chains.
+BUDGET=$(( ${#ALGS[@]} * 3 * (BENCH_SECONDS + BENCH_WARMUP_SECONDS) + 120 ))
 BENCH_AUTHN_PORT=$AUTHN_PORT BENCH_AUTHN_PID=$AUTHN_PID BENCH_ENVS=$ENVS \
 BENCH_BUN_VERSION=$("$BUN" --version) \
 BENCH_GIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo '+dirty')" \
