@@ -2,6 +2,7 @@ import type { Config } from '../config'
 import { webhookDeliveryJob } from '../domain/webhooks/worker'
 import { webhookBacklog, webhooksDue } from './due'
 import { IDENTITY_JOBS } from './identity'
+import { oauthPurgeJob } from './oauth-purge'
 import { pruneKeysJob } from './prune-keys'
 import type { EnvJob } from './scheduler'
 
@@ -21,6 +22,7 @@ export function createEnvJobs(config: Config, hooks: JobHooks = {}): EnvJob[] {
   return [
     pruneKeysJob,
     ...IDENTITY_JOBS,
+    oauthPurgeJob,
     {
       ...delivery,
       nextDue: webhooksDue,

@@ -109,6 +109,11 @@ export const InstanceSettings = Type.Object({
     /** Signed-in users may create organizations from the Frontend API. */
     users_can_create: Type.Boolean(),
   }),
+  /** The env as an OAuth 2.0 / OIDC provider. */
+  oauth_provider: Type.Object({
+    /** RFC 7591 `POST /oauth/register`: public clients (MCP agents, native apps) register themselves. */
+    dynamic_client_registration: Type.Boolean(),
+  }),
 })
 export type InstanceSettings = Static<typeof InstanceSettings>
 
@@ -166,6 +171,7 @@ export function defaultSettings(
       domains_enabled: false,
       users_can_create: true,
     },
+    oauth_provider: { dynamic_client_registration: false },
   }
 }
 

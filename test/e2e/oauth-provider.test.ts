@@ -234,4 +234,80 @@ describe('OAuth 2.0 / OIDC provider, with openid-client as the relying party', (
     expect(err).toBeInstanceOf(client.AuthorizationResponseError)
     expect(err.error).toBe('access_denied')
   })
+
+  it('dynamic client registration (RFC 7591): off by default, then a public client registers and signs in', async () => {
+    const off = await fetch(`${p.issuer}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT] }),
+    })
+    expect(off.status).toBe(404)
+    const before = (await (await fetch(`${p.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      any
+    >
+    expect(before.registration_endpoint).toBeUndefined()
+
+    await p.h.bapi('PATCH', '/v1/instance', { oauth_provider: { dynamic_client_registration: true } })
+    const server = await client.discovery(new URL(p.issuer), 'unused', undefined, client.None(), {
+      execute: [client.allowInsecureRequests],
+    })
+    expect(server.serverMetadata().registration_endpoint).toBe(`${p.issuer}/oauth/register`)
+    const bad = await fetch(`${p.issuer}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['https://x.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as any).error).toBe('invalid_client_metadata')
+    const badUri = await fetch(`${p.issuer}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['javascript:alert(1)'] }),
+    })
+    expect(((await badUri.json()) as any).error).toBe('invalid_redirect_uri')
+
+    const config = await client.dynamicClientRegistration(
+      new URL(p.issuer),
+      {
+        redirect_uris: ['http://127.0.0.1/mcp-callback'],
+        client_name: 'An MCP agent',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'openid email offline_access',
+      },
+      client.None(),
+      { execute: [client.allowInsecureRequests] },
+    )
+    const registered = config.clientMetadata()
+    expect(registered.client_id).toBeTruthy()
+    expect(registered.client_secret).toBeUndefined()
+    const app = (await body(await p.h.bapi('GET', '/v1/oauth-applications?limit=1'))).data[0]
+    expect(app).toMatchObject({
+      client_id: registered.client_id,
+      is_public: true,
+      dynamically_registered: true,
+    })
+
+    const person = await signedInPerson(p)
+    for (const visitNumber of [1, 2]) {
+      const verifier = client.randomPKCECodeVerifier()
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: 'http://127.0.0.1:33333/mcp-callback',
+        scope: 'openid email offline_access',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      })
+      const { callback, consentShown } = await authorizeAsPerson(p, url, person.cookie)
+      // Consent is shown to self-registered clients every time.
+      expect({ visitNumber, consentShown }).toEqual({ visitNumber, consentShown: true })
+      const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier })
+      expect(tokens.refresh_token).toBeTruthy()
+      expect(tokens.claims()!.sub).toBe(person.user.id)
+    }
+    await p.h.bapi('PATCH', '/v1/instance', { oauth_provider: { dynamic_client_registration: false } })
+  })
 })

@@ -1,5 +1,6 @@
 import { expect } from 'bun:test'
 import * as client from 'openid-client'
+import type { Delivery } from '../../src/lib/delivery'
 import { browser } from '../helpers/browser'
 import { body, createHarness, type Harness, type TestEnv } from '../helpers/harness'
 
@@ -17,9 +18,13 @@ export interface Provider {
 
 export const PASSWORD = 'correct horse battery'
 
-export async function startProvider(): Promise<Provider> {
+export async function startProvider(opts: { delivery?: Delivery } = {}): Promise<Provider> {
   // The clock starts now: openid-client checks iat/exp against the real time.
-  const h = await createHarness({ envs: [{ host: '127.0.0.1' }], now: new Date().toISOString() })
+  const h = await createHarness({
+    envs: [{ host: '127.0.0.1', name: 'Acme' }],
+    now: new Date().toISOString(),
+    delivery: opts.delivery,
+  })
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,

@@ -113,6 +113,7 @@ export const oauthTokens = sqliteTable(
     index('oauth_tokens_grant').on(t.grantId),
     index('oauth_tokens_code').on(t.codeId),
     index('oauth_tokens_expires').on(t.expiresAt),
+    index('oauth_tokens_spent').on(t.usedAt),
   ],
 )
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
@@ -112,11 +112,19 @@ export const loadApplication = (db: Reader, id: string) =>
     ? db.select().from(oauthApplications).where(eq(oauthApplications.id, id)).get()
     : undefined
 
-/** The app a client_id names, or undefined. */
+/** The app a client_id names, or undefined (prepared: every token request asks). */
 export const applicationByClientId = (ctx: EnvContext, clientId: string): OauthApplicationRow | undefined =>
   clientId.length > 256
     ? undefined
-    : ctx.db.select().from(oauthApplications).where(eq(oauthApplications.clientId, clientId)).get()
+    : ctx
+        .prepared('oauth.appByClientId', (db) =>
+          db
+            .select()
+            .from(oauthApplications)
+            .where(eq(oauthApplications.clientId, sql.placeholder('clientId')))
+            .prepare(),
+        )
+        .get({ clientId })
 
 /** The secret's hash compared in constant time; public apps have none. */
 export function secretMatches(app: OauthApplicationRow, secret: string): boolean {
@@ -360,6 +368,23 @@ export const findGrant = (db: Reader, appId: string, userId: string) =>
     .from(oauthGrants)
     .where(and(eq(oauthGrants.applicationId, appId), eq(oauthGrants.userId, userId)))
     .get()
+
+/** The same, prepared (the refresh hot path). */
+export const grantOf = (ctx: EnvContext, appId: string, userId: string): OauthGrantRow | undefined =>
+  ctx
+    .prepared('oauth.grantOf', (db) =>
+      db
+        .select()
+        .from(oauthGrants)
+        .where(
+          and(
+            eq(oauthGrants.applicationId, sql.placeholder('appId')),
+            eq(oauthGrants.userId, sql.placeholder('userId')),
+          ),
+        )
+        .prepare(),
+    )
+    .get({ appId, userId })
 
 /**
  * Records consent: creates the user's grant to the app, or widens it with the new scopes.

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm'
+import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import { sha256Hex } from '../../crypto/secrets'
 import { newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
@@ -6,6 +6,9 @@ import type { EnvTx } from '../../tenancy/open'
 import { type OauthCodeRow, type OauthTokenRow, oauthCodes, oauthGrants, oauthTokens } from './schema'
 
 type Reader = EnvContext['db'] | EnvTx
+
+/** Spent refresh tokens are kept this long: presenting one again in that time revokes its grant. */
+export const SPENT_REFRESH_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
 
 /** Authorization codes live ten minutes (Clerk's value; RFC 6749 §4.1.2 says at most ten). */
 export const CODE_TTL_MS = 10 * 60 * 1000
@@ -54,7 +57,7 @@ export function revokeTokensOfCode(tx: EnvTx, codeId: string): number {
 
 export type NewToken = Omit<OauthTokenRow, 'id' | 'lookup' | 'usedAt' | 'createdAt'>
 
-/** Records an access token's jti or a refresh token's hash. */
+/** Records an access token's jti or a refresh token's hash (a prepared insert: the refresh hot path). */
 export function insertToken(
   tx: EnvTx,
   ctx: EnvContext,
@@ -63,42 +66,68 @@ export function insertToken(
   input: Omit<NewToken, 'kind'>,
 ): string {
   const id = newId('oauthToken')
-  tx.insert(oauthTokens)
-    .values({
+  const p = (name: string) => sql.placeholder(name)
+  ctx
+    .prepared('oauth.insertToken', (db) =>
+      db
+        .insert(oauthTokens)
+        .values({
+          id: p('id'),
+          kind: p('kind'),
+          lookup: p('lookup'),
+          grantId: p('grantId'),
+          applicationId: p('applicationId'),
+          userId: p('userId'),
+          sessionId: p('sessionId'),
+          codeId: p('codeId'),
+          parentId: p('parentId'),
+          scopes: p('scopes'),
+          authTime: p('authTime'),
+          usedAt: null,
+          expiresAt: p('expiresAt'),
+          createdAt: p('createdAt'),
+        })
+        .prepare(),
+    )
+    .run({
       ...input,
       id,
       kind,
       lookup: kind === 'refresh' ? sha256Hex(secretOrJti) : secretOrJti,
-      usedAt: null,
       createdAt: ctx.clock.now(),
     })
-    .run()
+  void tx
   return id
 }
 
+const tokenByLookup = (ctx: EnvContext, kind: 'access' | 'refresh') =>
+  ctx.prepared(`oauth.${kind}ByLookup`, (db) =>
+    db
+      .select()
+      .from(oauthTokens)
+      .where(and(eq(oauthTokens.lookup, sql.placeholder('lookup')), eq(oauthTokens.kind, kind)))
+      .prepare(),
+  )
+
 /** A refresh token by its plaintext (any state: spent ones are how reuse is detected). */
-export const findRefreshToken = (db: Reader, token: string): OauthTokenRow | undefined =>
-  db
-    .select()
-    .from(oauthTokens)
-    .where(and(eq(oauthTokens.lookup, sha256Hex(token)), eq(oauthTokens.kind, 'refresh')))
-    .get()
+export const findRefreshToken = (ctx: EnvContext, token: string): OauthTokenRow | undefined =>
+  tokenByLookup(ctx, 'refresh').get({ lookup: sha256Hex(token) })
 
 /** An access token's record by its jti: gone once its grant is revoked. */
 export const findAccessToken = (ctx: EnvContext, jti: string): OauthTokenRow | undefined =>
-  ctx.db
-    .select()
-    .from(oauthTokens)
-    .where(and(eq(oauthTokens.lookup, jti), eq(oauthTokens.kind, 'access')))
-    .get()
+  tokenByLookup(ctx, 'access').get({ lookup: jti })
 
 /** Spends a refresh token unless it already was: true when this call spent it. */
-export function spendRefreshToken(tx: EnvTx, id: string, now: number): boolean {
-  const r = tx
-    .update(oauthTokens)
-    .set({ usedAt: now })
-    .where(and(eq(oauthTokens.id, id), isNull(oauthTokens.usedAt)))
-    .run() as unknown as { changes: number }
+export function spendRefreshToken(ctx: EnvContext, id: string, now: number): boolean {
+  const r = ctx
+    .prepared('oauth.spendRefresh', (db) =>
+      db
+        .update(oauthTokens)
+        .set({ usedAt: sql.placeholder('now') as unknown as number })
+        .where(and(eq(oauthTokens.id, sql.placeholder('id')), isNull(oauthTokens.usedAt)))
+        .prepare(),
+    )
+    .run({ id, now }) as unknown as { changes: number }
   return r.changes === 1
 }
 
@@ -108,8 +137,16 @@ export function revokeToken(tx: EnvTx, row: OauthTokenRow) {
   else tx.delete(oauthTokens).where(eq(oauthTokens.grantId, row.grantId)).run()
 }
 
-export function touchGrant(tx: EnvTx, grantId: string, now: number) {
-  tx.update(oauthGrants).set({ lastUsedAt: now }).where(eq(oauthGrants.id, grantId)).run()
+export function touchGrant(ctx: EnvContext, grantId: string, now: number) {
+  ctx
+    .prepared('oauth.touchGrant', (db) =>
+      db
+        .update(oauthGrants)
+        .set({ lastUsedAt: sql.placeholder('now') as unknown as number })
+        .where(eq(oauthGrants.id, sql.placeholder('id')))
+        .prepare(),
+    )
+    .run({ id: grantId, now })
 }
 
 /**
@@ -118,7 +155,7 @@ export function touchGrant(tx: EnvTx, grantId: string, now: number) {
  */
 export function purgeOauthTokens(
   ctx: EnvContext,
-  spentRetentionMs: number,
+  spentRetentionMs = SPENT_REFRESH_RETENTION_MS,
 ): { codes: number; tokens: number } {
   const now = ctx.clock.now()
   return ctx.db.transaction((tx) => {

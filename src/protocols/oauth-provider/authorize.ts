@@ -208,7 +208,10 @@ export function decide(
   const grant = findGrant(ctx.db, req.app.id, session.userId)
   const covered = grant ? covers(parseScopes(grant.scopes), req.scopes) : false
   const needConsent =
-    !opts.consented && (req.prompt.has('consent') || (req.app.consentScreenEnabled && !covered))
+    !opts.consented &&
+    (req.prompt.has('consent') ||
+      req.app.dynamicallyRegistered || // a self-registered client is always shown to the person
+      (req.app.consentScreenEnabled && !covered))
   if (needConsent) {
     if (req.prompt.has('none')) return fail('consent_required', 'The user has not consented to these scopes.')
     return { step: 'consent', request: req, session }

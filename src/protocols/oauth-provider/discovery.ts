@@ -19,6 +19,9 @@ export function discoveryDocument(ctx: EnvContext, issuer: string) {
     jwks_uri: at(OAUTH_PATHS.jwks),
     introspection_endpoint: at(OAUTH_PATHS.introspection),
     revocation_endpoint: at(OAUTH_PATHS.revocation),
+    ...(ctx.settings().oauth_provider.dynamic_client_registration
+      ? { registration_endpoint: at(OAUTH_PATHS.registration) }
+      : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token'],

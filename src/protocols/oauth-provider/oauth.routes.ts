@@ -9,6 +9,7 @@ import { authorize, CONSENT_PATH, consent, SIGN_IN_PATH } from './browser'
 import { discoveryDocument } from './discovery'
 import { postSignIn, showSignIn } from './hosted-sign-in'
 import { readForm } from './params'
+import { registerClient } from './registration'
 import { bearerOf, introspect, revoke, userinfo } from './resource'
 import { tokenEndpoint } from './token'
 
@@ -39,8 +40,9 @@ async function sameOriginForm(request: Request): Promise<URLSearchParams> {
   return formOf(request)
 }
 
-const json = (value: unknown, headers: Record<string, string> = {}) =>
+const json = (value: unknown, headers: Record<string, string> = {}, status = 200) =>
   new Response(JSON.stringify(value), {
+    status,
     headers: {
       'content-type': 'application/json',
       'cache-control': 'no-store',
@@ -96,6 +98,10 @@ export const oauthBrowserRoutes = capabilityRoutes('browser:oauth')
 
 /** Machine endpoints (RFC 6749 error bodies, CORS-open for public SPA clients). */
 export const oauthApiRoutes = capabilityRoutes('oauth:api')
+  .post('/oauth/register', async ({ env, request }) => json(await registerClient(env, request), {}, 201), {
+    parse: 'none',
+    detail: { summary: 'Dynamic client registration (RFC 7591), when the instance allows it', tags },
+  })
   .post(
     '/oauth/token',
     async ({ env, request }) =>

@@ -76,7 +76,7 @@ export function introspect(ctx: EnvContext, request: Request, form: Params, issu
       token_type: 'access_token',
     }
   }
-  const refresh = findRefreshToken(ctx.db, token)
+  const refresh = findRefreshToken(ctx, token)
   if (!refresh || refresh.usedAt !== null || refresh.applicationId !== app.id) return INACTIVE
   return {
     active: true,
@@ -99,7 +99,7 @@ export function revoke(ctx: EnvContext, request: Request, form: Params, issuer: 
   const token = form.get('token')
   if (!token) throw invalidRequest('token is missing.')
   if (token.length > 8192) return {}
-  const row = liveAccessToken(ctx, token, issuer)?.row ?? findRefreshToken(ctx.db, token)
+  const row = liveAccessToken(ctx, token, issuer)?.row ?? findRefreshToken(ctx, token)
   if (row && row.applicationId === app.id) withTx(ctx, (tx) => revokeToken(tx, row))
   return {}
 }

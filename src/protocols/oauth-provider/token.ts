@@ -3,7 +3,7 @@ import { randomToken } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import type { OauthApplicationRow } from '../../domain/oauth/schema'
 import { parseScopes } from '../../domain/oauth/scopes'
-import { findGrant, revokeGrantById } from '../../domain/oauth/service'
+import { grantOf, revokeGrantById } from '../../domain/oauth/service'
 import {
   claimCode,
   findCode,
@@ -156,7 +156,7 @@ async function authorizationCodeGrant(
     insertToken(tx, ctx, 'access', minted.jti, { ...base, expiresAt: minted.expiresAt })
     if (minted.refreshToken)
       insertToken(tx, ctx, 'refresh', minted.refreshToken, { ...base, expiresAt: null })
-    touchGrant(tx, row.grantId, now)
+    touchGrant(ctx, row.grantId, now)
   })
   return minted.response
 }
@@ -167,7 +167,7 @@ const refreshRefused = (why: string) => invalidGrant(why, 401)
 async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form: Params, issuer: string) {
   const token = form.get('refresh_token')
   if (!token) throw invalidRequest('refresh_token is missing.')
-  const row = token.length <= 512 ? findRefreshToken(ctx.db, token) : undefined
+  const row = token.length <= 512 ? findRefreshToken(ctx, token) : undefined
   if (!row) throw refreshRefused('The refresh token is invalid or was revoked.')
   if (row.applicationId !== app.id) throw invalidGrant('The refresh token was not issued to this client.')
   if (row.usedAt !== null) {
@@ -176,7 +176,7 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
     ctx.log.warn({ grant_id: row.grantId, client_id: app.clientId }, 'refresh token reused; grant revoked')
     throw refreshRefused('The refresh token was already used; the grant is revoked.')
   }
-  const grant = findGrant(ctx.db, app.id, row.userId)
+  const grant = grantOf(ctx, app.id, row.userId)
   if (!grant || grant.id !== row.grantId) throw refreshRefused('The grant was revoked.')
   const had = parseScopes(row.scopes)
   const asked = form.has('scope') ? parseScopes(form.get('scope')) : had
@@ -194,7 +194,7 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
   })
   const now = ctx.clock.now()
   const raced = withTx(ctx, (tx) => {
-    if (!spendRefreshToken(tx, row.id, now)) {
+    if (!spendRefreshToken(ctx, row.id, now)) {
       revokeGrantById(tx, ctx, row.grantId)
       return true
     }
@@ -215,7 +215,7 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
       parentId: row.id,
       expiresAt: null,
     })
-    touchGrant(tx, row.grantId, now)
+    touchGrant(ctx, row.grantId, now)
     return false
   })
   if (raced) throw refreshRefused('The refresh token was already used; the grant is revoked.')

@@ -1,0 +1,1 @@
+CREATE INDEX `oauth_tokens_spent` ON `oauth_tokens` (`used_at`);
