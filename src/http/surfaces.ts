@@ -1,10 +1,12 @@
 import type { AppError } from '../lib/errors'
 import { createBapi } from './bapi'
+import { createBrowser, isBrowserPath } from './browser'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
 import type { BodyPolicy } from './dispatch'
 import { createDocs } from './docs'
 import { createFapi } from './fapi'
 import { fapiOrigins, sendClientToken } from './fapi/edge'
+import { htmlErrorResponse } from './shared/error-page'
 import { authenticationInvalid } from './shared/errors'
 import { clerkErrorResponse, type Presenter } from './shared/presenter'
 import { FAPI_RATE_RULES, type RateRule } from './shared/rate-limit'
@@ -143,6 +145,14 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: wellknown,
+    },
+    {
+      name: 'browser',
+      match: { path: isBrowserPath },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
+      present: htmlErrorResponse,
+      app: createBrowser(),
     },
     {
       name: 'bapi',

@@ -183,3 +183,9 @@ export const ListEnterpriseAccountsQuery = t.Object(
   { additionalProperties: false },
 )
 export type ListEnterpriseAccountsQuery = Static<typeof ListEnterpriseAccountsQuery>
+
+export const DeletedEnterpriseAccount = t.Object({
+  object: t.Literal('enterprise_account'),
+  id: t.String(),
+  deleted: t.Literal(true),
+})
