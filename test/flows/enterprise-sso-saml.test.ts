@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose'
 import { type Browser, browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
 import {
@@ -468,5 +469,47 @@ describe('IdP-initiated sign-in, where allowed', () => {
     const fresh = await respond(c, { nameId: who })
     const elsewhere = await postAcs(other, c, fresh.base64, 'https://evil.test/phish')
     expect(new URL(elsewhere.headers.get('location')!).origin).toBe(`https://${h.env.host}`)
+  })
+})
+
+describe('org-scoped connections', () => {
+  it('JIT puts the user in the organization with the default role; the session token gets its o claim', async () => {
+    ok(await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true } }))
+    const org = ok(await bapiJson(h, 'POST', '/v1/organizations', { name: 'Initech' }))
+    const d = `initech-${process.pid}.test`
+    const c = await createConnection({ organization_id: org.id }, d)
+    expect(c.organization_id).toBe(org.id)
+    const b = browser(h)
+    const who = `peter@${d}`
+    const { request, relayState } = await startSignIn(b, who, c)
+    const { base64 } = await respond(c, { nameId: who, inResponseTo: request.id })
+    const res = await postAcs(b, c, base64, relayState)
+    const sid = new URL(res.headers.get('location')!).searchParams.get('__authn_created_session')!
+    const client = ok(await b.json('GET', '/v1/client'))
+    const userId = client.response.sessions[0].user.id
+    const memberships = ok(await bapiJson(h, 'GET', `/v1/organizations/${org.id}/memberships`)).data
+    expect(memberships.map((m: any) => [m.public_user_data.user_id, m.role])).toEqual([
+      [userId, 'org:member'],
+    ])
+    // The user resource carries the enterprise account.
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${userId}`))
+    expect(user.enterprise_accounts).toHaveLength(1)
+    expect(user.enterprise_accounts[0]).toMatchObject({
+      enterprise_connection_id: c.id,
+      provider_user_id: who,
+    })
+    // With the organization active, the session token names it.
+    const { jwt } = ok(await b.json('POST', `/v1/client/sessions/${sid}/tokens`, { organization_id: org.id }))
+    const jwks = (await (await h.fapi('GET', '/.well-known/jwks.json')).json()) as JSONWebKeySet
+    const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks))
+    expect(payload).toMatchObject({ sub: userId, sid, o: { id: org.id, rol: 'member' } })
+
+    // Unlinking keeps the user and the audit row; the identity then links again on its next sign-in.
+    const account = user.enterprise_accounts[0]
+    ok(await bapiJson(h, 'DELETE', `/v1/enterprise-accounts/${account.id}`))
+    const after = ok(await bapiJson(h, 'GET', `/v1/enterprise-accounts/${account.id}`))
+    expect(after).toMatchObject({ active: false, user_id: userId })
+    expect(after.unlinked_at).toBeNumber()
+    expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}`)).enterprise_accounts).toEqual([])
   })
 })
