@@ -753,6 +753,46 @@ const enterpriseSso: Area = {
   },
 }
 
+/** A signed-in admin of a new organization (its creator). */
+async function orgAdmin(s: Stage) {
+  const p = await s.signedIn()
+  const org = await s.bapi('POST', '/v1/organizations', { name: s.unique('Org '), created_by: p.user.id })
+  return { b: p.b, path: `/v1/organizations/${org.id}/enterprise-connections` }
+}
+
+const orgEnterpriseSso: Area = {
+  name: 'organization enterprise SSO',
+  settings: { organizations: { enabled: true } },
+  routes: {
+    'FAPI POST /v1/organizations/:id/enterprise-connections': emits(
+      'enterpriseConnection.created',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        await act.fapi(b, 'POST', path, samlConnection(s))
+      },
+    ),
+    'FAPI PATCH /v1/organizations/:id/enterprise-connections/:connection_id': emits(
+      'enterpriseConnection.updated',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        await act.fapi(b, 'PATCH', `${path}/${c.id}`, { name: 'Renamed' })
+      },
+    ),
+    'FAPI DELETE /v1/organizations/:id/enterprise-connections/:connection_id': emits(
+      'enterpriseConnection.deleted',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        await act.fapi(b, 'DELETE', `${path}/${c.id}`)
+      },
+    ),
+    'FAPI POST /v1/organizations/:id/enterprise-connections/:connection_id/test': exempt(
+      'the same dry-run probe as the Backend API one: reads and fetches, changes nothing',
+    ),
+  },
+}
+
 const AREAS: Area[] = [
   users,
   instance,
@@ -769,6 +809,7 @@ const AREAS: Area[] = [
   roles,
   orgMembers,
   enterpriseSso,
+  orgEnterpriseSso,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

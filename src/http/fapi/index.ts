@@ -7,6 +7,7 @@ import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
+import { orgEnterpriseConnectionsFapi } from '../../flows/sso/fapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -30,3 +31,4 @@ export const createFapi = () =>
     .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)
+    .use(orgEnterpriseConnectionsFapi)
