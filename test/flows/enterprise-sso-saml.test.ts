@@ -3,6 +3,7 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose'
 import { type Browser, browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
 import {
+  fixture,
   type LoginResponseOptions,
   loginResponse,
   parseAuthnRequest,
@@ -110,6 +111,44 @@ describe('SP side', () => {
     const unknown = await h.fapi('GET', '/v1/saml/ec_01HZZZZZZZZZZZZZZZZZZZZZZZ/metadata')
     expect(unknown.status).toBe(404)
     expect(unknown.headers.get('content-type')).toStartWith('text/html')
+  })
+})
+
+describe('signed AuthnRequests', () => {
+  it('with an SP key, metadata publishes our certificate and samlify verifies the signed request', async () => {
+    const d = `signed-${process.pid}.test`
+    const strict = testIdp({ wantAuthnRequestsSigned: true })
+    const c = await createConnection(
+      { saml_signing_key: fixture('sp.key'), saml_signing_certificate: fixture('sp.crt') },
+      d,
+    )
+    const metadata = await (await h.fapi('GET', `/v1/saml/${c.id}/metadata`)).text()
+    expect(metadata).toContain('AuthnRequestsSigned="true"')
+    const ours = fixture('sp.crt').replace(/-----[A-Z ]+-----|\s/g, '')
+    expect(metadata.replace(/\s/g, '')).toContain(ours)
+    const b = browser(h)
+    const created = ok(
+      await b.json('POST', '/v1/client/sign-ins', {
+        strategy: 'enterprise_sso',
+        identifier: `sig@${d}`,
+        redirect_url: APP,
+      }),
+    ).response
+    const hop = await b.call(
+      'GET',
+      pathOf(created.first_factor_verification.external_verification_redirect_url),
+    )
+    const location = hop.headers.get('location')!
+    const url = new URL(location)
+    expect(url.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')
+    expect(url.searchParams.get('Signature')).toBeString()
+    const parsed = await parseAuthnRequest(strict, c.saml_sp_entity_id, c.saml_acs_url, location, metadata)
+    expect(parsed.issuer).toBe(c.saml_sp_entity_id)
+    // The same request with another RelayState no longer verifies.
+    url.searchParams.set('RelayState', 'tampered')
+    await expect(
+      parseAuthnRequest(strict, c.saml_sp_entity_id, c.saml_acs_url, url.href, metadata),
+    ).rejects.toBeDefined()
   })
 })
 
