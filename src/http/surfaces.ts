@@ -2,6 +2,7 @@ import type { AppError } from '../lib/errors'
 import type { PathAliases } from './aliases'
 import { createBapi } from './bapi'
 import { bapiAliases } from './bapi/aliases'
+import { createBrowser, isBrowserPath } from './browser'
 import { createOauthCallback } from './browser/oauth-callback'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
 import type { BodyPolicy } from './dispatch'
@@ -196,6 +197,15 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: SCIM_BODIES },
       present: scimErrorResponse,
       app: createScim(),
+    },
+    {
+      // Enterprise SSO's browser legs (SAML ACS and start, OIDC callback, SP metadata).
+      name: 'browser',
+      match: { path: isBrowserPath },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
+      present: htmlErrorResponse,
+      app: createBrowser(),
     },
     {
       name: 'bapi',

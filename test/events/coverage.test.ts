@@ -5,6 +5,7 @@ import { withTx } from '../../src/db/tx'
 import { linkAccount } from '../../src/domain/external-accounts/service'
 import { grantConsent } from '../../src/domain/oauth/service'
 import type { Browser } from '../helpers/browser'
+import { loginResponse, parseAuthnRequest, testIdp } from '../helpers/saml-idp'
 import {
   type Act,
   drive,
@@ -912,6 +913,37 @@ const samlConnection = (s: Stage) => ({
   saml_idp_certificate: readFileSync(join(import.meta.dir, '../fixtures/saml/idp.crt'), 'utf8'),
 })
 
+/** An enterprise account made the real way: a SAML sign-in answered by samlify. */
+async function enterpriseAccount(s: Stage) {
+  // node-saml and samlify read the real clock, and the fixture certificates are recent.
+  s.h.clock.set(Date.now())
+  const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+  const b = s.browser()
+  const who = `ada@${c.domains[0]}`
+  const si = await s.fapi(b, 'POST', '/v1/client/sign-ins', { strategy: 'enterprise_sso', identifier: who })
+  const start = new URL(si.first_factor_verification.external_verification_redirect_url)
+  const hop = await b.call('GET', start.pathname + start.search)
+  const idp = testIdp()
+  const request = await parseAuthnRequest(
+    idp,
+    c.saml_sp_entity_id,
+    c.saml_acs_url,
+    hop.headers.get('location')!,
+  )
+  const response = await loginResponse(idp, {
+    spEntityId: c.saml_sp_entity_id,
+    acsUrl: c.saml_acs_url,
+    nameId: who,
+    inResponseTo: request.id,
+  })
+  const form = new URLSearchParams({ SAMLResponse: response.base64, RelayState: request.relayState! })
+  await b.call('POST', `/v1/saml/${c.id}/acs`, form.toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  })
+  const accounts = await s.bapi('GET', `/v1/enterprise-accounts?enterprise_connection_id=${c.id}`)
+  return accounts.data[0]
+}
+
 const enterpriseSso: Area = {
   name: 'enterprise SSO',
   routes: {
@@ -926,8 +958,52 @@ const enterpriseSso: Area = {
       const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
       await act.bapi('DELETE', `/v1/enterprise-connections/${c.id}`)
     }),
+    'BAPI DELETE /v1/enterprise-accounts/:id': emits('enterpriseAccount.deleted', async (s, act) => {
+      const account = await enterpriseAccount(s)
+      await act.bapi('DELETE', `/v1/enterprise-accounts/${account.id}`)
+    }),
     'BAPI POST /v1/enterprise-connections/:id/test': exempt(
       'a dry-run probe of the IdP (metadata, certificates, discovery): reads and fetches, changes nothing',
+    ),
+  },
+}
+
+/** A signed-in admin of a new organization (its creator). */
+async function orgAdmin(s: Stage) {
+  const p = await s.signedIn()
+  const org = await s.bapi('POST', '/v1/organizations', { name: s.unique('Org '), created_by: p.user.id })
+  return { b: p.b, path: `/v1/organizations/${org.id}/enterprise-connections` }
+}
+
+const orgEnterpriseSso: Area = {
+  name: 'organization enterprise SSO',
+  settings: { organizations: { enabled: true } },
+  routes: {
+    'FAPI POST /v1/organizations/:id/enterprise-connections': emits(
+      'enterpriseConnection.created',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        await act.fapi(b, 'POST', path, samlConnection(s))
+      },
+    ),
+    'FAPI PATCH /v1/organizations/:id/enterprise-connections/:connection_id': emits(
+      'enterpriseConnection.updated',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        await act.fapi(b, 'PATCH', `${path}/${c.id}`, { name: 'Renamed' })
+      },
+    ),
+    'FAPI DELETE /v1/organizations/:id/enterprise-connections/:connection_id': emits(
+      'enterpriseConnection.deleted',
+      async (s, act) => {
+        const { b, path } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        await act.fapi(b, 'DELETE', `${path}/${c.id}`)
+      },
+    ),
+    'FAPI POST /v1/organizations/:id/enterprise-connections/:connection_id/test': exempt(
+      'the same dry-run probe as the Backend API one: reads and fetches, changes nothing',
     ),
   },
 }
@@ -951,6 +1027,7 @@ const AREAS: Area[] = [
   oauthApps,
   enterpriseSso,
   scimAdmin,
+  orgEnterpriseSso,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

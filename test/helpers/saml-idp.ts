@@ -30,7 +30,9 @@ export interface TestIdp {
   metadata(): string
 }
 
-export function testIdp(opts: { entityId?: string; ssoUrl?: string; keyName?: string } = {}): TestIdp {
+export function testIdp(
+  opts: { entityId?: string; ssoUrl?: string; keyName?: string; wantAuthnRequestsSigned?: boolean } = {},
+): TestIdp {
   const keyName = opts.keyName ?? 'idp'
   const entityId = opts.entityId ?? 'https://idp.corp.test/saml'
   const ssoUrl = opts.ssoUrl ?? 'https://idp.corp.test/sso'
@@ -40,6 +42,7 @@ export function testIdp(opts: { entityId?: string; ssoUrl?: string; keyName?: st
     signingCert: cert,
     privateKey: fixture(`${keyName}.key`),
     nameIDFormat: [EMAIL_FORMAT],
+    wantAuthnRequestsSigned: opts.wantAuthnRequestsSigned ?? false,
     singleSignOnService: [
       { Binding: REDIRECT, Location: ssoUrl },
       { Binding: POST, Location: ssoUrl },
@@ -136,7 +139,13 @@ export function unsignedResponse(idp: TestIdp, o: LoginResponseOptions) {
 }
 
 /** samlify parses our redirect-binding AuthnRequest as the IdP would: its id and RelayState. */
-export async function parseAuthnRequest(idp: TestIdp, spEntityId: string, acsUrl: string, redirect: string) {
+export async function parseAuthnRequest(
+  idp: TestIdp,
+  spEntityId: string,
+  acsUrl: string,
+  redirect: string,
+  spMetadata?: string,
+) {
   const url = new URL(redirect)
   const query = Object.fromEntries(url.searchParams)
   const octetString = url.search
@@ -144,10 +153,13 @@ export async function parseAuthnRequest(idp: TestIdp, spEntityId: string, acsUrl
     .split('&')
     .filter((p) => !p.startsWith('Signature='))
     .join('&')
-  const sp = samlify.ServiceProvider({
-    entityID: spEntityId,
-    assertionConsumerService: [{ Binding: POST, Location: acsUrl }],
-  })
+  // From our published metadata when given (its certificate verifies signed requests).
+  const sp = spMetadata
+    ? samlify.ServiceProvider({ metadata: spMetadata })
+    : samlify.ServiceProvider({
+        entityID: spEntityId,
+        assertionConsumerService: [{ Binding: POST, Location: acsUrl }],
+      })
   const parsed = await idp.idp.parseLoginRequest(sp, 'redirect', { query, octetString } as never)
   return {
     id: parsed.extract.request.id as string,

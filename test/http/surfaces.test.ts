@@ -214,8 +214,11 @@ describe('surface table: matching and order', () => {
   it('takes the first entry whose path and credential both match', () => {
     expect(pick('/scim/v2/Users', sk)).toBe('scim')
     expect(pick('/v1/saml/ec_123/acs', sk, 'POST')).toBe('browser')
-    expect(pick('/v1/saml/ec_123/metadata', sk)).toBe('bapi')
-    expect(pick('/v1/saml/ec_123/metadata')).toBe('fapi')
+    // The default table's browser entry claims every SAML path and the enterprise SSO callback.
+    expect(pick('/v1/saml/ec_123/metadata', sk)).toBe('browser')
+    expect(pick('/v1/enterprise-sso-callback')).toBe('browser')
+    expect(pick('/v1/samlx/metadata', sk)).toBe('bapi')
+    expect(pick('/v1/samlx/metadata')).toBe('fapi')
     expect(pick('/v1/users', sk)).toBe('bapi')
     expect(pick('/v1/users', 'Bearer client-token')).toBe('fapi')
     expect(pick('/v1')).toBe('fapi')
@@ -423,7 +426,7 @@ describe('a browser-only surface', () => {
     const post = await send('/v1/saml/ec_123/acs?_method=DELETE', form('SAMLResponse=ok'))
     expect(post.status).toBe(303)
     expect(lastLine().method).toBe('POST')
-    const other = await send('/v1/saml/ec_123/metadata')
+    const other = await send('/v1/sso/ec_123/metadata')
     expect(other.status).toBe(404)
     expect((await body(other)).errors[0].code).toBe('route_not_found')
     expect(lastLine().surface).toBe('fapi')

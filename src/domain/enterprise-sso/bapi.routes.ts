@@ -1,12 +1,16 @@
 import { Paginated } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
+import * as accounts from './accounts'
 import * as connections from './connections'
 import {
   ConnectionIdParams,
   CreateEnterpriseConnectionBody,
+  DeletedEnterpriseAccount,
   DeletedEnterpriseConnection,
+  EnterpriseAccountResource,
   EnterpriseConnectionResource,
   EnterpriseConnectionTestResult,
+  ListEnterpriseAccountsQuery,
   ListEnterpriseConnectionsQuery,
   UpdateEnterpriseConnectionBody,
 } from './model'
@@ -56,4 +60,24 @@ export const enterpriseConnectionsBapi = capabilityRoutes('bapi:enterprise-conne
       summary: 'Dry-run probe of a connection: metadata, certificates, discovery, JWKS, redirect URI',
       tags,
     },
+  })
+
+export const enterpriseAccountsBapi = capabilityRoutes('bapi:enterprise-accounts')
+  .get('/v1/enterprise-accounts', ({ env, query }) => accounts.listAccounts(env, query), {
+    query: ListEnterpriseAccountsQuery,
+    response: { 200: Paginated(EnterpriseAccountResource) },
+    detail: {
+      summary: 'List enterprise accounts (filter by user_id, enterprise_connection_id), newest first',
+      tags,
+    },
+  })
+  .get('/v1/enterprise-accounts/:id', ({ env, params }) => accounts.getAccount(env, params.id), {
+    params: ConnectionIdParams,
+    response: { 200: EnterpriseAccountResource },
+    detail: { summary: 'Get an enterprise account', tags },
+  })
+  .delete('/v1/enterprise-accounts/:id', ({ env, params }) => accounts.unlinkAccount(env, params.id), {
+    params: ConnectionIdParams,
+    response: { 200: DeletedEnterpriseAccount },
+    detail: { summary: 'Unlink an enterprise account (the user and the audit row stay)', tags },
   })

@@ -123,10 +123,6 @@ export const UpdateEnterpriseConnectionBody = t.Object(
 export type UpdateEnterpriseConnectionBody = Static<typeof UpdateEnterpriseConnectionBody>
 
 export const ConnectionIdParams = t.Object({ id: t.String({ maxLength: 64 }) })
-export const OrgConnectionParams = t.Object({
-  org_id: t.String({ maxLength: 128 }),
-  id: t.String({ maxLength: 64 }),
-})
 
 export const ListEnterpriseConnectionsQuery = t.Object(
   {
@@ -183,3 +179,9 @@ export const ListEnterpriseAccountsQuery = t.Object(
   { additionalProperties: false },
 )
 export type ListEnterpriseAccountsQuery = Static<typeof ListEnterpriseAccountsQuery>
+
+export const DeletedEnterpriseAccount = t.Object({
+  object: t.Literal('enterprise_account'),
+  id: t.String(),
+  deleted: t.Literal(true),
+})

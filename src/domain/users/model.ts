@@ -1,6 +1,7 @@
 import { type Static, t } from 'elysia'
 import { PaginationQuery } from '../../http/shared/pagination'
 import { idPattern } from '../../lib/ids'
+import { EnterpriseAccountResource } from '../enterprise-sso/model'
 import { ExternalAccountResource } from '../external-accounts/model'
 
 const Metadata = t.Record(t.String(), t.Unknown())
@@ -64,6 +65,8 @@ export const UserResource = t.Object({
   verification_attempts_remaining: t.Nullable(t.Integer()),
   last_sign_in_at: t.Nullable(t.Integer()),
   last_active_at: t.Nullable(t.Integer()),
+  /** Linked identities at enterprise connections (SAML / OIDC IdPs). */
+  enterprise_accounts: t.Array(EnterpriseAccountResource),
   created_at: t.Integer(),
   updated_at: t.Integer(),
 })

@@ -1,4 +1,5 @@
 import type { EnvContext } from '../../tenancy/context'
+import { accountsOfUser } from '../enterprise-sso/accounts'
 import { externalAccountResources } from '../external-accounts/service'
 import type { UserResource } from './model'
 import type { EmailAddressRow, PhoneNumberRow, UserRow } from './schema'
@@ -88,6 +89,7 @@ export function toUserResource(
       : null,
     last_sign_in_at: u.lastSignInAt || null,
     last_active_at: u.lastActiveAt,
+    enterprise_accounts: accountsOfUser(ctx.db, u.id),
     created_at: u.createdAt,
     updated_at: u.updatedAt,
   }

@@ -5,6 +5,7 @@ import type { InstanceSettings } from '../../tenancy/settings'
 import { backupCode } from './backup-code'
 import { emailCode, emailCodeVerifier } from './email-code'
 import { emailLink, emailLinkVerifier } from './email-link'
+import { enterpriseSso } from './enterprise-sso'
 import type { CodeShapedFactor } from './local-code'
 import { password } from './password'
 import { phoneCode, phoneCodeVerifier } from './phone-code'
@@ -37,6 +38,7 @@ export const FACTORS: readonly Factor[] = [
   totp,
   phoneCodeSecond,
   backupCode,
+  enterpriseSso,
 ]
 
 /**

@@ -176,7 +176,11 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
   if (identified) return signInIdentified(ctx, actor, identified)
   const identifier = input.identifier?.trim() || null
   const user = identifier ? resolveUser(ctx, identifier) : null
-  if (identifier && !user && !ctx.settings().enumeration_protection) {
+  // A redirect factor that finds (or provisions) the user itself may take an identifier nobody has.
+  const external = input.strategy ? factorFor(ctx, input.strategy, firstKinds) : undefined
+  const findsUser =
+    !!identifier && external?.answer === 'redirect' && !!external.decoyOptions?.(ctx, identifier).length
+  if (identifier && !user && !ctx.settings().enumeration_protection && !findsUser) {
     throw formError('form_identifier_not_found', 'identifier', 'not found', "Couldn't find your account.")
   }
   if (user) assertMaySignIn(user.user, ctx.clock.now())

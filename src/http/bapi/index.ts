@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import { clientsBapi } from '../../domain/clients/bapi.routes'
-import { enterpriseConnectionsBapi } from '../../domain/enterprise-sso/bapi.routes'
+import { enterpriseAccountsBapi, enterpriseConnectionsBapi } from '../../domain/enterprise-sso/bapi.routes'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
@@ -45,3 +45,4 @@ export const createBapi = () =>
     .use(enterpriseConnectionsBapi)
     .use(sessionTokensBapi)
     .use(scimBapi)
+    .use(enterpriseAccountsBapi)

@@ -11,6 +11,7 @@ import { scimAdminFapi } from '../../flows/scim-admin.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
 import { externalAccountsFapi } from '../../flows/social/fapi.routes'
+import { orgEnterpriseConnectionsFapi } from '../../flows/sso/fapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -38,3 +39,4 @@ export const createFapi = () =>
     .use(externalAccountsFapi)
     .use(devBrowserFapi)
     .use(scimAdminFapi)
+    .use(orgEnterpriseConnectionsFapi)
