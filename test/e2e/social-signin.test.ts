@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import * as jose from 'jose'
 import { overridePresetForTests } from '../../src/domain/oauth-providers/presets'
 import { bapiJson, createUser, expectError, ok, PASSWORD } from '../flows/support'
 import { type Browser, browser } from '../helpers/browser'
@@ -15,6 +16,8 @@ import { type Idp, startIdp } from '../helpers/oidc-idp'
 let h: Harness
 let idp: Idp
 let other: Idp
+/** A token endpoint gone bad: forwards to the IdP, then re-signs the id_token for another audience. */
+let mixup: ReturnType<typeof Bun.serve>
 const APP = 'http://localhost:5173/sso-callback'
 const restore: Array<() => void> = []
 let host: string
@@ -48,6 +51,11 @@ beforeAll(async () => {
         client_secret: 'forged-secret-0123456789',
         redirect_uris: redirect('gitlab'),
       },
+      {
+        client_id: 'authn-mixup',
+        client_secret: 'mixup-secret-0123456789',
+        redirect_uris: redirect('slack'),
+      },
     ],
     accounts: {
       alice: {
@@ -66,7 +74,33 @@ beforeAll(async () => {
   })
   // A second IdP: its keys are not the first one's.
   other = await startIdp({ clients: [], accounts: { x: {} } })
+  mixup = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const upstream = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: req.headers,
+        body: await req.text(),
+      })
+      const body = (await upstream.json()) as Record<string, unknown>
+      if (typeof body.id_token === 'string') {
+        const claims = jose.decodeJwt(body.id_token)
+        body.id_token = await new jose.SignJWT({ ...claims, aud: 'someone-else' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'idp-test' })
+          .sign(idp.signingKey)
+      }
+      return Response.json(body, { status: upstream.status })
+    },
+  })
   restore.push(
+    overridePresetForTests('slack', {
+      issuer: idp.issuer,
+      authorizationUrl: `${idp.issuer}/auth`,
+      tokenUrl: `http://127.0.0.1:${mixup.port}/token`,
+      userinfoUrl: `${idp.issuer}/me`,
+      jwksUrl: `${idp.issuer}/jwks`,
+    }),
     overridePresetForTests('google', {
       issuer: idp.issuer,
       authorizationUrl: `${idp.issuer}/auth`,
@@ -107,6 +141,12 @@ beforeAll(async () => {
     client_secret: 'forged-secret-0123456789',
   })
   await create({
+    provider_kind: 'preset',
+    preset: 'slack',
+    client_id: 'authn-mixup',
+    client_secret: 'mixup-secret-0123456789',
+  })
+  await create({
     provider_kind: 'custom_oauth2',
     provider_key: 'custom_plain',
     client_id: 'authn-plain',
@@ -127,6 +167,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of restore) r()
+  await mixup.stop(true)
   await idp.close()
   await other.close()
   h.close()
@@ -290,7 +331,7 @@ describe('attacks and bad input on the callback', () => {
     expect(back.searchParams.get('error')).toBe('external_access_denied')
   })
 
-  it('a wrong nonce and an id_token signed by another key are refused', async () => {
+  it('a wrong nonce, an id_token signed by another key and one for another audience are refused', async () => {
     const b = browser(h)
     const { cb } = await toCallback(b, 'oauth_custom_idp', 'alice', (u) =>
       u.searchParams.set('nonce', 'not-ours'),
@@ -303,6 +344,13 @@ describe('attacks and bad input on the callback', () => {
     const forged = await social(b2, 'oauth_gitlab', 'alice')
     expect(forged.back.searchParams.get('__authn_status')).toBe('failed')
     expect(forged.back.searchParams.get('error')).toBe('external_id_token_invalid')
+
+    // Signed by the IdP's own key, but for another client.
+    const b3 = browser(h)
+    const mixed = await social(b3, 'oauth_slack', 'alice')
+    expect(mixed.back.searchParams.get('__authn_status')).toBe('failed')
+    expect(mixed.back.searchParams.get('error')).toBe('external_id_token_invalid')
+    expect(ok(await b3.json('GET', '/v1/client')).response.sessions).toEqual([])
   })
 
   it('a callback for a provider disabled meanwhile fails; redirect_url must be an allowed origin', async () => {

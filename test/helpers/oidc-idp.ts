@@ -38,6 +38,8 @@ export interface Idp {
    * callback URL it lands on.
    */
   authorize(url: string, stopAt: string, jar?: Map<string, string>): Promise<URL>
+  /** The IdP's signing key (a test may play an IdP gone bad with it). */
+  signingKey: CryptoKey
   close(): Promise<void>
 }
 
@@ -126,6 +128,7 @@ export async function startIdp(opts: {
     state,
     accounts,
     authorize,
+    signingKey: privateKey as CryptoKey,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections()
