@@ -47,6 +47,11 @@ export async function startIdp(opts: {
   clients: IdpClient[]
   accounts: Record<string, IdpAccount>
   conformIdTokenClaims?: boolean
+  /**
+   * oidc-provider's own HTML login and consent pages (any password is accepted for a known
+   * account id), for a real browser; otherwise the programmatic auto-login below.
+   */
+  loginPages?: boolean
 }): Promise<Idp> {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true })
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: 'idp-test', alg: 'RS256', use: 'sig' }
@@ -71,19 +76,19 @@ export async function startIdp(opts: {
       profile: ['name', 'given_name', 'family_name', 'picture', 'preferred_username'],
     },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: opts.loginPages ?? false },
       introspection: { enabled: true },
       revocation: { enabled: true },
     },
     // Refresh tokens for every client that may use them (the backend token route refreshes).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: { AccessToken: 3600, IdToken: 3600 },
-    interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
+    ...(opts.loginPages ? {} : { interactions: { url: (_ctx, i) => `/interaction/${i.uid}` } }),
   })
   const state = { nextAccount: Object.keys(accounts)[0]! }
   const handler = provider.callback()
   server.on('request', async (req, res) => {
-    if (!req.url?.startsWith('/interaction/')) return handler(req, res)
+    if (opts.loginPages || !req.url?.startsWith('/interaction/')) return handler(req, res)
     try {
       const d = await provider.interactionDetails(req, res)
       const accountId = (d.session?.accountId as string | undefined) ?? state.nextAccount
