@@ -2,12 +2,14 @@ import { sha256Hex } from './crypto/secrets'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
-import { clerkErrorResponse } from './http/shared/presenter'
-import { createRateLimiter } from './http/shared/rate-limit'
+import { clerkErrorResponse, exactJsonType } from './http/shared/presenter'
+import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
 import type { AccessLog, Logger } from './log'
+import type { OpsEndpoints } from './ops/health'
+import type { Metrics } from './ops/metrics'
 import { verifySecretKey } from './tenancy/env-store'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
@@ -21,6 +23,8 @@ export interface ServerDeps {
   maxBodyBytes: number
   /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
   rateLimits?: boolean
+  /** Where the limits count; in memory (one process) when unset. */
+  rateStore?: RateStore
   /**
    * Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed
    * (AUTHN_TRUSTED_PROXIES); unset or empty: the socket's peer is the client.
@@ -28,6 +32,10 @@ export interface ServerDeps {
   trustedProxies?: readonly string[]
   /** The dispatch table, in order; defaultSurfaces() when unset. */
   surfaces?: readonly Surface[]
+  /** /healthz, /readyz, /metrics: answered on any host, before the surface table. */
+  ops?: OpsEndpoints
+  /** Told of every answered request (surface, route template, status, latency). */
+  metrics?: Metrics
 }
 
 export interface Server {
@@ -53,7 +61,7 @@ export function createServer(deps: ServerDeps): Server {
     if (s.edge.rateLimits?.length)
       limiters.set(
         s,
-        createRateLimiter(s.edge.rateLimits, () => deps.clock.now()),
+        createRateLimiter(s.edge.rateLimits, () => deps.clock.now(), deps.rateStore),
       )
   const addressing = createClientAddressing(deps.trustedProxies ?? [])
   let inFlight = 0
@@ -112,8 +120,9 @@ export function createServer(deps: ServerDeps): Server {
 
   return {
     async handle(request, peer = null) {
-      inFlight++
       const url = new URL(request.url)
+      if (deps.ops?.matches(url.pathname)) return deps.ops.handle(request, url.pathname)
+      inFlight++
       // `peer` is the socket's address; the client may be behind a trusted proxy.
       const client = addressing.resolve(peer, request.headers)
       const state: RequestState = {
@@ -147,6 +156,7 @@ export function createServer(deps: ServerDeps): Server {
         }
       }
       response.headers.set('x-trace-id', state.traceId)
+      exactJsonType(response)
       deps.access({
         trace_id: state.traceId,
         method: state.method,
@@ -156,6 +166,13 @@ export function createServer(deps: ServerDeps): Server {
         surface: state.surface,
         env_id: state.lease?.ctx.id,
         ip: state.ip,
+      })
+      deps.metrics?.request({
+        surface: state.surface ?? 'none',
+        route: state.route ?? '(no route)',
+        method: state.method,
+        status: response.status,
+        seconds: (performance.now() - state.startedAt) / 1000,
       })
       return response
     },

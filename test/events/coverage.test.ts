@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { withTx } from '../../src/db/tx'
 import { linkAccount } from '../../src/domain/external-accounts/service'
+import { grantConsent } from '../../src/domain/oauth/service'
 import type { Browser } from '../helpers/browser'
 import {
   type Act,
@@ -760,6 +763,93 @@ const orgMembers: Area = {
 
 // ---- the table and the suite ----------------------------------------------------------------
 
+// ---- OAuth applications (BAPI) and the user's authorised apps (FAPI) ------------------------
+
+const oauthApp = (s: Stage) =>
+  s.bapi('POST', '/v1/oauth-applications', {
+    name: s.unique('app'),
+    redirect_uris: ['https://app.example.com/cb'],
+  })
+/** A user who authorised an app, and the grant (made through the provider's consent service). */
+async function oauthGrant(s: Stage) {
+  const app = await oauthApp(s)
+  const person = await s.signedIn()
+  const grant = s.h.ctx((ctx) => grantConsent(ctx, app.id, person.user.id, ['profile']))
+  return { app, person, grant }
+}
+
+const oauthApps: Area = {
+  name: 'oauth applications',
+  routes: {
+    'BAPI POST /v1/oauth-applications': emits('oauthApplication.created', (_s, act) =>
+      act.bapi('POST', '/v1/oauth-applications', {
+        name: 'App',
+        redirect_uris: ['https://app.example.com/cb'],
+      }),
+    ),
+    'BAPI PATCH /v1/oauth-applications/:id': emits('oauthApplication.updated', async (s, act) => {
+      const app = await oauthApp(s)
+      await act.bapi('PATCH', `/v1/oauth-applications/${app.id}`, { name: 'Renamed' })
+    }),
+    'BAPI DELETE /v1/oauth-applications/:id': emits(
+      ['oauthGrant.revoked', 'oauthApplication.deleted'],
+      async (s, act) => {
+        const { app } = await oauthGrant(s)
+        await act.bapi('DELETE', `/v1/oauth-applications/${app.id}`)
+      },
+    ),
+    'BAPI POST /v1/oauth-applications/:id/rotate-secret': emits(
+      'oauthApplication.updated',
+      async (s, act) => {
+        const app = await oauthApp(s)
+        await act.bapi('POST', `/v1/oauth-applications/${app.id}/rotate-secret`)
+      },
+    ),
+    'BAPI DELETE /v1/oauth-applications/:id/authorization-grants/:grant_id': emits(
+      'oauthGrant.revoked',
+      async (s, act) => {
+        const { app, grant } = await oauthGrant(s)
+        await act.bapi('DELETE', `/v1/oauth-applications/${app.id}/authorization-grants/${grant.id}`)
+      },
+    ),
+    'FAPI DELETE /v1/me/oauth-authorization-grants/:id': emits('oauthGrant.revoked', async (s, act) => {
+      const { person, grant } = await oauthGrant(s)
+      await act.fapi(person.b, 'DELETE', `/v1/me/oauth-authorization-grants/${grant.id}`)
+    }),
+  },
+}
+
+// ---- enterprise SSO (BAPI) ------------------------------------------------------------------
+
+const samlConnection = (s: Stage) => ({
+  name: s.unique('Corp '),
+  protocol: 'saml',
+  domains: [`${s.unique('corp')}.test`],
+  saml_idp_entity_id: 'https://idp.corp.test/saml',
+  saml_idp_sso_url: 'https://idp.corp.test/sso',
+  saml_idp_certificate: readFileSync(join(import.meta.dir, '../fixtures/saml/idp.crt'), 'utf8'),
+})
+
+const enterpriseSso: Area = {
+  name: 'enterprise SSO',
+  routes: {
+    'BAPI POST /v1/enterprise-connections': emits('enterpriseConnection.created', (s, act) =>
+      act.bapi('POST', '/v1/enterprise-connections', samlConnection(s)),
+    ),
+    'BAPI PATCH /v1/enterprise-connections/:id': emits('enterpriseConnection.updated', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('PATCH', `/v1/enterprise-connections/${c.id}`, { name: 'Renamed' })
+    }),
+    'BAPI DELETE /v1/enterprise-connections/:id': emits('enterpriseConnection.deleted', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('DELETE', `/v1/enterprise-connections/${c.id}`)
+    }),
+    'BAPI POST /v1/enterprise-connections/:id/test': exempt(
+      'a dry-run probe of the IdP (metadata, certificates, discovery): reads and fetches, changes nothing',
+    ),
+  },
+}
+
 const AREAS: Area[] = [
   users,
   instance,
@@ -776,6 +866,8 @@ const AREAS: Area[] = [
   organizations,
   roles,
   orgMembers,
+  oauthApps,
+  enterpriseSso,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

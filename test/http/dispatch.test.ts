@@ -7,6 +7,27 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
+describe('JWKS revalidation', () => {
+  it('carries a strong ETag and answers If-None-Match with an empty 304 and the same caching headers', async () => {
+    const url = `https://${h.env.host}/.well-known/jwks.json`
+    const first = await h.request(url)
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/)
+    for (const held of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await h.request(url, { headers: { 'if-none-match': held } })
+      expect(again.status).toBe(304)
+      expect(await again.text()).toBe('')
+      expect(again.headers.get('etag')).toBe(etag)
+      expect(again.headers.get('cache-control')).toBe(first.headers.get('cache-control'))
+    }
+    const stale = await h.request(url, { headers: { 'if-none-match': '"something-else"' } })
+    expect(stale.status).toBe(200)
+    expect(await stale.json()).toEqual(await first.json())
+    const bapi = await h.bapi('GET', '/v1/jwks')
+    expect(bapi.headers.get('etag')).toBe(etag)
+  })
+})
+
 describe('dispatcher', () => {
   it('answers an unknown route under /v1 with route_not_found and a trace id', async () => {
     const res = await h.bapi('GET', '/v1/nope')
@@ -15,6 +36,19 @@ describe('dispatcher', () => {
     expect(b.errors[0].code).toBe('route_not_found')
     expect(b.trace_id).toMatch(/^[a-f0-9]{32}$/)
     expect(res.headers.get('x-trace-id')).toBe(b.trace_id)
+    expect(b.clerk_trace_id).toBe(b.trace_id)
+  })
+
+  it('types JSON answers exactly application/json (no charset), errors included', async () => {
+    for (const res of [
+      await h.bapi('GET', '/v1/users'),
+      await h.bapi('GET', '/v1/nope'),
+      await h.bapi('POST', '/v1/users', { nope: 1 }),
+      await h.fapi('GET', '/v1/environment'),
+      await h.request('https://api.authn.test/v1/users'),
+    ]) {
+      expect(res.headers.get('content-type')).toBe('application/json')
+    }
   })
 
   it('refuses a missing, malformed or unknown secret key with 401 authentication_invalid', async () => {

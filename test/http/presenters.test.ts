@@ -54,6 +54,7 @@ describe('clerk envelope presenter', () => {
     expect(await json(res)).toEqual({
       errors: [{ code: 'too_many_requests', message: 'too many requests' }],
       trace_id: 'trace-0123456789',
+      clerk_trace_id: 'trace-0123456789',
     })
   })
 

@@ -5,7 +5,7 @@ import { notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { listClientSessions } from '../sessions/service'
+import { listClientSessions, toBapiSession } from '../sessions/service'
 import { type ClientRow, clients } from './schema'
 
 /**
@@ -140,15 +140,19 @@ export function updateClientById(tx: EnvTx, ctx: EnvContext, clientId: string, c
     .run()
 }
 
-/** BAPI view: ids instead of embedded objects. */
+/** BAPI view: the sessions (and their ids); the sign-in and sign-up by id. */
 export function toBapiClient(ctx: EnvContext, client: ClientRow) {
+  const now = ctx.clock.now()
+  const sessions = listClientSessions(ctx.db, client.id)
   return {
     object: 'client' as const,
     id: client.id,
-    session_ids: listClientSessions(ctx.db, client.id).map((s) => s.id),
+    session_ids: sessions.map((s) => s.id),
+    sessions: sessions.map((s) => toBapiSession(s, now)),
     sign_in_id: client.signInId,
     sign_up_id: client.signUpId,
     last_active_session_id: client.lastActiveSessionId,
+    last_authentication_strategy: client.lastAuthenticationStrategy,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }

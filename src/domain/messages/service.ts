@@ -207,7 +207,7 @@ export function listMessages(
   q: { cursor?: string; limit?: number; to?: string },
 ): Page<MessageResource> {
   const page = tablePage(ctx, messages, q.to ? eq(messages.to, q.to) : undefined, q)
-  return pageOf(page.rows.map(toMessageResource), page.next_cursor)
+  return pageOf(page.rows.map(toMessageResource), page.next_cursor, page.total)
 }
 
 const SLUGS = Object.keys(SMS_TEMPLATES) as SmsTemplate[]

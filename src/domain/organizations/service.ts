@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gt, like, or, type SQL, sql } from 'drizzle-orm'
 import { randomToken } from '../../crypto/secrets'
-import { keysetPage, olderThan, type Page, pageOf, tablePage } from '../../db/pages'
+import { keysetPage, type ListQuery, olderThan, type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, formIdentifierExists, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
@@ -180,7 +180,7 @@ export function getOrganization(ctx: EnvContext, idOrSlug: string) {
 
 export function listOrganizations(
   ctx: EnvContext,
-  q: { query?: string; limit?: number; cursor?: string; include_total_count?: boolean },
+  q: { query?: string } & ListQuery,
 ): Page<OrganizationResource> {
   assertOrganizationsEnabled(ctx)
   const now = ctx.clock.now()
@@ -196,6 +196,7 @@ export function listOrganizations(
     order: '-created_at',
     limit: q.limit ?? 10,
     cursor: q.cursor,
+    offset: q.offset,
     sortValue: (r: { id: string; createdAt: number }) => r.createdAt,
     fetch: (after, take) =>
       selectOrganizations(ctx.db, now)
@@ -205,9 +206,7 @@ export function listOrganizations(
         .all()
         .map((r) => ({ ...r, id: r.org.id, createdAt: r.org.createdAt })),
   })
-  const total = q.include_total_count
-    ? (ctx.db.select({ n: count() }).from(organizations).where(filter).get()?.n ?? 0)
-    : undefined
+  const total = ctx.db.select({ n: count() }).from(organizations).where(filter).get()?.n ?? 0
   return pageOf(
     page.rows.map((r) => toOrganizationResource(ctx, r)),
     page.next_cursor,

@@ -1,26 +1,9 @@
 import { t } from 'elysia'
 import { Paginated, PaginationQuery } from '../../http/shared/pagination'
 import { capabilityRoutes } from '../../http/shared/routes'
+import { BapiSessionResource } from './model'
 import { SESSION_STATUSES } from './schema'
 import { getSession, listSessions, revokeSession } from './service'
-
-export const BapiSessionResource = t.Object({
-  object: t.Literal('session'),
-  id: t.String(),
-  client_id: t.String(),
-  user_id: t.String(),
-  status: t.String(),
-  tasks: t.Array(t.Object({ key: t.String() })),
-  last_active_at: t.Integer(),
-  expire_at: t.Nullable(t.Integer()),
-  abandon_at: t.Nullable(t.Integer()),
-  last_active_organization_id: t.Nullable(t.String()),
-  factor_verification_age: t.Array(t.Integer()),
-  actor: t.Null(),
-  latest_activity: t.Object({ ip_address: t.Nullable(t.String()), user_agent: t.Nullable(t.String()) }),
-  created_at: t.Integer(),
-  updated_at: t.Integer(),
-})
 
 const tags = ['Sessions and clients']
 const Id = t.Object({ id: t.String({ maxLength: 64 }) })

@@ -194,6 +194,7 @@ export function listInvitations(
   return pageOf(
     page.rows.map((r) => toInvitation(r, now)),
     page.next_cursor,
+    page.total,
   )
 }
 

@@ -11,11 +11,15 @@ const Verification = t.Nullable(
   }),
 )
 
+/** Identities an email address or phone number is linked to (Clerk: `IdentificationLink`). */
+const LinkedTo = t.Array(t.Object({ type: t.String(), id: t.String() }))
+
 export const EmailAddressResource = t.Object({
   object: t.Literal('email_address'),
   id: t.String(),
   email_address: t.String(),
   verification: Verification,
+  linked_to: LinkedTo,
   created_at: t.Integer(),
   updated_at: t.Integer(),
 })
@@ -25,6 +29,7 @@ export const PhoneNumberResource = t.Object({
   id: t.String(),
   phone_number: t.String(),
   verification: Verification,
+  linked_to: LinkedTo,
   reserved_for_second_factor: t.Boolean(),
   default_second_factor: t.Boolean(),
   created_at: t.Integer(),

@@ -14,6 +14,12 @@ export interface UserAggregate {
 export const isLocked = (u: UserRow, now: number) =>
   u.lockedAt !== null && (u.lockedUntil === null || u.lockedUntil > now)
 
+/**
+ * The identities an address is linked to (`[{ type: 'oauth_google', id }]` in Clerk's shape).
+ * Nothing links an address yet; the field is there because SDKs map over it unconditionally.
+ */
+const notLinked = (): Array<{ type: string; id: string }> => []
+
 export const toEmailAddressResource = (e: EmailAddressRow) => ({
   object: 'email_address' as const,
   id: e.id,
@@ -22,6 +28,7 @@ export const toEmailAddressResource = (e: EmailAddressRow) => ({
     status: e.verified ? ('verified' as const) : ('unverified' as const),
     strategy: e.verificationStrategy,
   },
+  linked_to: notLinked(),
   created_at: e.createdAt,
   updated_at: e.updatedAt,
 })
@@ -34,6 +41,7 @@ export const toPhoneNumberResource = (p: PhoneNumberRow) => ({
     status: p.verified ? ('verified' as const) : ('unverified' as const),
     strategy: p.verificationStrategy,
   },
+  linked_to: notLinked(),
   reserved_for_second_factor: p.reservedForSecondFactor,
   default_second_factor: p.defaultSecondFactor,
   created_at: p.createdAt,

@@ -228,6 +228,7 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
     order: orderBy.startsWith('+') ? orderBy.slice(1) : orderBy,
     limit: q.limit ?? 10,
     cursor: q.cursor,
+    offset: q.offset,
     sortValue: (u: UserRow) => orderValue(u, key),
     fetch: (after, take) => {
       const cmp = descending ? sql`<` : sql`>`
@@ -269,7 +270,9 @@ export function listUsers(ctx: EnvContext, q: ListUsersQuery): Page<UserResource
       mfa: mfa.get(user.id)!,
     }),
   )
-  const total = q.include_total_count ? countUsers(ctx, q).total_count : undefined
+  // Only when asked, unlike other lists: Clerk answers this one without a total (its SDK counts
+  // with /v1/users/count and would nest a list that has one inside its own answer).
+  const total = q.include_total_count || q.paginated ? countUsers(ctx, q).total_count : undefined
   return {
     data,
     ...(total !== undefined ? { total_count: total } : {}),

@@ -54,7 +54,7 @@ export function listDeliveries(
     ),
     q,
   )
-  return pageOf(withDetails(ctx.db, page.rows), page.next_cursor)
+  return pageOf(withDetails(ctx.db, page.rows), page.next_cursor, page.total)
 }
 
 const conflict = (code: string, long: string) =>

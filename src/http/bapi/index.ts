@@ -1,10 +1,12 @@
 import { Elysia } from 'elysia'
 import { clientsBapi } from '../../domain/clients/bapi.routes'
+import { enterpriseConnectionsBapi } from '../../domain/enterprise-sso/bapi.routes'
 import { eventsBapi } from '../../domain/events/bapi.routes'
 import { instanceBapi } from '../../domain/instance/bapi.routes'
 import { jwtTemplatesBapi } from '../../domain/jwt-templates/bapi.routes'
 import { jwksBapi } from '../../domain/keys/jwks.routes'
 import { messagesBapi } from '../../domain/messages/bapi.routes'
+import { oauthApplicationsBapi } from '../../domain/oauth/bapi.routes'
 import { oauthProvidersBapi } from '../../domain/oauth-providers/bapi.routes'
 import { organizationsBapi, rolesBapi } from '../../domain/organizations/bapi.routes'
 import { sessionsBapi } from '../../domain/sessions/bapi.routes'
@@ -35,5 +37,7 @@ export const createBapi = () =>
     .use(webhooksBapi)
     .use(organizationsBapi)
     .use(rolesBapi)
+    .use(oauthApplicationsBapi)
     .use(oauthProvidersBapi)
     .use(oauthTokensBapi)
+    .use(enterpriseConnectionsBapi)

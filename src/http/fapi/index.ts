@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { environmentFapi } from '../../domain/instance/fapi.routes'
+import { myOauthGrantsFapi } from '../../domain/oauth/fapi.routes'
 import { emailAddressesFapi, meFapi, phoneNumbersFapi } from '../../flows/account/fapi.routes'
 import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
 import { clientsFapi } from '../../flows/client/fapi.routes'
@@ -31,4 +32,5 @@ export const createFapi = () =>
     .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)
+    .use(myOauthGrantsFapi)
     .use(externalAccountsFapi)

@@ -1,8 +1,16 @@
 import { type TSchema, t } from 'elysia'
+import { MAX_OFFSET } from '../../db/pages'
 
+/**
+ * The seed's keyset paging (`cursor`, `limit`) and Clerk's (`limit`, `offset`, `paginated`),
+ * together: an offset skips rows after the cursor. Lists answer `total_count` always, except
+ * GET /v1/users (there with `include_total_count=true` or `paginated=true`), as Clerk's do.
+ */
 export const PaginationQuery = {
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, default: 10 })),
   cursor: t.Optional(t.String({ maxLength: 512 })),
+  offset: t.Optional(t.Integer({ minimum: 0, maximum: MAX_OFFSET })),
+  paginated: t.Optional(t.Boolean()),
   include_total_count: t.Optional(t.Boolean()),
 }
 

@@ -5,7 +5,30 @@ import { silentLogger } from '../../log'
 import { malformedRequest, routeNotFound } from './errors'
 import { type RequestState, requestState } from './request-state'
 
-export const envelope = (items: ErrorItem[], traceId: string) => ({ errors: items, trace_id: traceId })
+/**
+ * The error envelope. `clerk_trace_id` repeats `trace_id` under the name Clerk's SDKs read
+ * (`@clerk/backend` reports it as `clerkTraceId` on its errors).
+ */
+export const envelope = (items: ErrorItem[], traceId: string) => ({
+  errors: items,
+  trace_id: traceId,
+  clerk_trace_id: traceId,
+})
+
+const JSON_TYPE = 'application/json'
+
+/**
+ * `application/json` exactly, without the `;charset=utf-8` Bun's Response.json and Elysia add:
+ * JSON is UTF-8 by definition (RFC 8259 §11 defines no charset parameter), and Clerk's SDKs
+ * parse a body as JSON only when the type is exactly `application/json` (otherwise they read a
+ * string and lose an error's `errors` array). Other types (`application/scim+json`, HTML) stay.
+ */
+export function exactJsonType(response: Response) {
+  const type = response.headers.get('content-type')
+  if (type && type !== JSON_TYPE && type.split(';')[0]!.trim().toLowerCase() === JSON_TYPE) {
+    response.headers.set('content-type', JSON_TYPE)
+  }
+}
 
 interface IssueLike {
   path?: string
@@ -147,18 +170,24 @@ export const clerkErrorResponse: Presenter = (error, state) => {
  * keeps these answers byte-for-byte what they were.
  */
 export const clerkPresenter = () =>
-  new Elysia().onError({ as: 'global' }, ({ error, code, request, set }) => {
-    const state = requestState(request) ?? detached(request)
-    const err = fromElysia(error, code)
-    if (err instanceof AppError) {
-      set.status = err.status
-      if (err.headers) for (const [k, v] of Object.entries(err.headers)) set.headers[k] = v
-      return envelope(err.items, state.traceId)
-    }
-    reportUnexpected(err, state)
-    set.status = 500
-    return envelope([internalError()], state.traceId)
-  })
+  new Elysia()
+    // The matched route's template, for the metrics (known once routed, before validation).
+    .onTransform({ as: 'global' }, ({ route, request }) => {
+      const state = requestState(request)
+      if (state) state.route = route
+    })
+    .onError({ as: 'global' }, ({ error, code, request, set }) => {
+      const state = requestState(request) ?? detached(request)
+      const err = fromElysia(error, code)
+      if (err instanceof AppError) {
+        set.status = err.status
+        if (err.headers) for (const [k, v] of Object.entries(err.headers)) set.headers[k] = v
+        return envelope(err.items, state.traceId)
+      }
+      reportUnexpected(err, state)
+      set.status = 500
+      return envelope([internalError()], state.traceId)
+    })
 
 /*
  * Surfaces run with `normalize: false`: Elysia would otherwise strip unknown body parameters
