@@ -387,6 +387,30 @@ describe('attacks and bad input on the callback', () => {
   })
 })
 
+describe('flow state', () => {
+  it('keeps the verifier sealed, and drops a flow nobody came back from once it expires', async () => {
+    const b = browser(h)
+    ok(await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_google', redirect_url: APP }))
+    const flows = () =>
+      h.ctx((ctx) => ctx.client.query('select code_verifier, expire_at from oauth_flows').all()) as Array<{
+        code_verifier: string
+        expire_at: number
+      }>
+    const mine = flows().at(-1)!
+    expect(mine.code_verifier).toStartWith('v1.')
+    const before = flows().length
+    const start = h.clock.now()
+    h.clock.set(mine.expire_at + 1)
+    try {
+      await h.rt.scheduler.tick()
+      expect(flows().length).toBeLessThan(before)
+      expect(flows().some((f) => f.expire_at === mine.expire_at)).toBe(false)
+    } finally {
+      h.clock.set(start)
+    }
+  })
+})
+
 describe('external accounts of the signed-in user, and provider tokens for the backend', () => {
   it("connects another provider from the profile; someone else's identity is refused", async () => {
     const b = browser(h)
