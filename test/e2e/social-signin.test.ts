@@ -56,6 +56,11 @@ beforeAll(async () => {
         client_secret: 'mixup-secret-0123456789',
         redirect_uris: redirect('slack'),
       },
+      {
+        client_id: 'authn-apple',
+        client_secret: 'apple-secret-0123456789',
+        redirect_uris: redirect('apple'),
+      },
     ],
     accounts: {
       alice: {
@@ -101,6 +106,14 @@ beforeAll(async () => {
       userinfoUrl: `${idp.issuer}/me`,
       jwksUrl: `${idp.issuer}/jwks`,
     }),
+    // Apple's shape: form_post, no userinfo; its scopes are the IdP's.
+    overridePresetForTests('apple', {
+      issuer: idp.issuer,
+      authorizationUrl: `${idp.issuer}/auth`,
+      tokenUrl: `${idp.issuer}/token`,
+      jwksUrl: `${idp.issuer}/jwks`,
+      scopes: ['openid', 'email'],
+    }),
     overridePresetForTests('google', {
       issuer: idp.issuer,
       authorizationUrl: `${idp.issuer}/auth`,
@@ -139,6 +152,12 @@ beforeAll(async () => {
     preset: 'gitlab',
     client_id: 'authn-forged',
     client_secret: 'forged-secret-0123456789',
+  })
+  await create({
+    provider_kind: 'preset',
+    preset: 'apple',
+    client_id: 'authn-apple',
+    client_secret: 'apple-secret-0123456789',
   })
   await create({
     provider_kind: 'preset',
@@ -292,6 +311,38 @@ describe('social sign-in with a real IdP', () => {
     expect(back.searchParams.get('__authn_status')).toBe('transferable')
     const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true, password: PASSWORD }))
     expect(up.response).toMatchObject({ status: 'complete', email_address: 'plain@social.test' })
+  })
+})
+
+describe("Apple's form_post", () => {
+  it('a cross-site form POST to the callback goes on to the GET, which has the client cookie', async () => {
+    const b = browser(h)
+    idp.state.nextAccount = 'alice'
+    const created = ok(
+      await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple', redirect_url: APP }),
+    )
+    const url = created.response.first_factor_verification.external_verification_redirect_url
+    expect(new URL(url).searchParams.get('response_mode')).toBe('form_post')
+    const { action, fields } = await idp.authorizeForm(url, callbackBase())
+    expect(action).toBe(`${callbackBase()}apple`)
+    fields.set('user', JSON.stringify({ name: { firstName: 'Alice', lastName: 'Apple' } }))
+    // The browser posts from the IdP's origin, without our SameSite=Lax cookie.
+    const posted = await h.request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: fields.toString(),
+      redirect: 'manual',
+    })
+    expect(posted.status).toBe(303)
+    expect(posted.headers.get('set-cookie')).toBeNull()
+    const next = new URL(posted.headers.get('location')!)
+    expect(next.pathname).toBe('/v1/oauth-callback/apple')
+    expect(next.searchParams.get('state')).toBe(fields.get('state'))
+    const back = await land(b, next)
+    expect(back.searchParams.get('__authn_status')).toBe('transferable')
+    const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true }))
+    // The name came once, in the form's `user` field.
+    expect(up.response).toMatchObject({ first_name: 'Alice', last_name: 'Apple' })
   })
 })
 

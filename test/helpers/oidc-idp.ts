@@ -38,6 +38,8 @@ export interface Idp {
    * callback URL it lands on.
    */
   authorize(url: string, stopAt: string, jar?: Map<string, string>): Promise<URL>
+  /** The same, for `response_mode=form_post`: the form the IdP's page would post to `stopAt`. */
+  authorizeForm(url: string, stopAt: string): Promise<{ action: string; fields: URLSearchParams }>
   /** The IdP's signing key (a test may play an IdP gone bad with it). */
   signingKey: CryptoKey
   close(): Promise<void>
@@ -107,10 +109,11 @@ export async function startIdp(opts: {
     }
   })
 
-  async function authorize(url: string, stopAt: string, jar = new Map<string, string>()): Promise<URL> {
+  type Stop = { url: URL } | { action: string; fields: URLSearchParams }
+  async function walk(url: string, stopAt: string, jar: Map<string, string>): Promise<Stop> {
     let next = url
     for (let hop = 0; hop < 20; hop++) {
-      if (next.startsWith(stopAt)) return new URL(next)
+      if (next.startsWith(stopAt)) return { url: new URL(next) }
       const res = await fetch(next, {
         redirect: 'manual',
         headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
@@ -121,10 +124,39 @@ export async function startIdp(opts: {
         jar.set(pair!.slice(0, i), pair!.slice(i + 1))
       }
       const location = res.headers.get('location')
-      if (!location) throw new Error(`the IdP stopped at ${next}: ${res.status} ${await res.text()}`)
+      if (!location) {
+        const html = await res.text()
+        // form_post: an auto-submitting form with hidden fields (OAuth 2.0 Form Post Response Mode).
+        const action = html.match(/<form[^>]*action="([^"]+)"/)?.[1]
+        if (res.status === 200 && action?.startsWith(stopAt)) {
+          const fields = new URLSearchParams()
+          for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+            fields.append(
+              m[1]!,
+              m[2]!
+                .replace(/&amp;/g, '&')
+                .replace(/&#x2F;/g, '/')
+                .replace(/&quot;/g, '"'),
+            )
+          return { action, fields }
+        }
+        throw new Error(`the IdP stopped at ${next}: ${res.status} ${html}`)
+      }
       next = new URL(location, next).toString()
     }
     throw new Error('too many redirects at the IdP')
+  }
+
+  async function authorize(url: string, stopAt: string, jar = new Map<string, string>()): Promise<URL> {
+    const stop = await walk(url, stopAt, jar)
+    if (!('url' in stop)) throw new Error('the IdP answered with a form post')
+    return stop.url
+  }
+
+  async function authorizeForm(url: string, stopAt: string) {
+    const stop = await walk(url, stopAt, new Map())
+    if ('url' in stop) throw new Error(`the IdP redirected to ${stop.url}`)
+    return stop
   }
 
   return {
@@ -133,6 +165,7 @@ export async function startIdp(opts: {
     state,
     accounts,
     authorize,
+    authorizeForm,
     signingKey: privateKey as CryptoKey,
     close: () =>
       new Promise<void>((r) => {
