@@ -1,4 +1,5 @@
 import { sha256Hex } from './crypto/secrets'
+import { rewriteAlias } from './http/aliases'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
@@ -7,6 +8,7 @@ import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
+import { AppError } from './lib/errors'
 import type { AccessLog, Logger } from './log'
 import type { OpsEndpoints } from './ops/health'
 import type { Metrics } from './ops/metrics'
@@ -43,10 +45,29 @@ export interface Server {
   handle(request: Request, peer?: string | null): Promise<Response>
   /** Resolves once no request is in flight. */
   idle(): Promise<void>
+  /**
+   * Shutdown, once the listener has closed: a request that still arrives (on a kept-alive
+   * connection) is answered 503 `server_shutting_down` with `Connection: close`, so the
+   * client retries elsewhere; requests already in flight finish as usual.
+   */
+  refuseNew(): void
   readonly inFlight: number
 }
 
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9_-]{20,100}$/
+
+const shuttingDown = () =>
+  new AppError(
+    503,
+    [
+      {
+        code: 'server_shutting_down',
+        message: 'server shutting down',
+        long_message: 'This server is shutting down. Retry the request; another server will answer it.',
+      },
+    ],
+    { headers: { 'retry-after': '1', connection: 'close' } },
+  )
 
 /**
  * The dispatcher: picks the surface from the table (src/http/surfaces.ts) and binds the
@@ -65,6 +86,7 @@ export function createServer(deps: ServerDeps): Server {
       )
   const addressing = createClientAddressing(deps.trustedProxies ?? [])
   let inFlight = 0
+  let refusing = false
   let idleWaiters: Array<() => void> = []
 
   /** BAPI: the key's hash finds the env in the index; the env's own file must agree. */
@@ -96,6 +118,7 @@ export function createServer(deps: ServerDeps): Server {
     const { edge } = surface
     if (edge.methodOverride || edge.clientParams)
       request = rewriteMethod(request, url, state, edge.clientParams)
+    if (edge.pathAliases) request = rewriteAlias(request, edge.pathAliases, state)
     state.request = request
     const cors = CORS[edge.cors]
     if (request.method === 'OPTIONS') {
@@ -141,6 +164,7 @@ export function createServer(deps: ServerDeps): Server {
       try {
         try {
           if (!surface) throw routeNotFound()
+          if (refusing) throw shuttingDown()
           response = await serve(surface, request, url, state)
         } catch (err) {
           response = present(err, state)
@@ -178,6 +202,9 @@ export function createServer(deps: ServerDeps): Server {
     },
     idle: () =>
       inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+    refuseNew() {
+      refusing = true
+    },
     get inFlight() {
       return inFlight
     },

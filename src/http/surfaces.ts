@@ -1,5 +1,7 @@
 import type { AppError } from '../lib/errors'
+import type { PathAliases } from './aliases'
 import { createBapi } from './bapi'
+import { bapiAliases } from './bapi/aliases'
 import { createOauthCallback } from './browser/oauth-callback'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
 import type { BodyPolicy } from './dispatch'
@@ -62,6 +64,8 @@ export interface SurfaceEdge {
    * of the URL before routing, so strict query schemas don't refuse them (`state.clientParams`).
    */
   clientParams?: readonly string[]
+  /** Other spellings of the app's routes (Clerk's), rewritten to the route's path before routing. */
+  pathAliases?: PathAliases
   body: BodyPolicy
   /** Per-IP limits (off when the server's rateLimits is false). */
   rateLimits?: readonly RateRule[]
@@ -179,7 +183,7 @@ export function defaultSurfaces(): Surface[] {
       name: 'bapi',
       match: { path: '/v1', credential: (a) => a?.startsWith('Bearer sk_') ?? false },
       env: 'secret-key',
-      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
+      edge: { cors: 'none', methodOverride: false, pathAliases: bapiAliases, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: bapi,
     },

@@ -42,6 +42,7 @@ export const PREFIXES = {
   reverification: 'sver',
   signInToken: 'sit',
   instanceInvitation: 'inv',
+  devBrowser: 'dvb',
 } as const
 
 export type IdKind = keyof typeof PREFIXES

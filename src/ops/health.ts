@@ -14,6 +14,8 @@ export interface ReplicationHealth {
   ok: boolean
   state: string
   error?: string
+  restarts?: number
+  pid?: number
   envs: Array<{ env_id: string; lag_seconds: number | null; position: string | null }>
 }
 

@@ -99,7 +99,7 @@ describe('compiled binary', () => {
     const code = await server.exited
     if (code !== 0) throw new Error(`exit ${code}; stderr:\n${await new Response(server.stderr).text()}`)
     expect(code).toBe(0)
-  })
+  }, 30_000)
 
   it('creates an environment from the CLI', async () => {
     const data = join(tmp, 'data-cli')

@@ -101,6 +101,9 @@ const instance: Area = {
     'BAPI PATCH /v1/instance': emits('instance.updated', (s, act) =>
       act.bapi('PATCH', '/v1/instance', { application_name: s.unique('Renamed app ') }),
     ),
+    'BAPI PATCH /v1/instance/organization-settings': emits('instance.updated', (_s, act) =>
+      act.bapi('PATCH', '/v1/instance/organization-settings', { max_allowed_memberships: 9 }),
+    ),
   },
 }
 
@@ -131,6 +134,9 @@ const sessions: Area = {
       const { b, sid } = await s.signedIn()
       await act.fapi(b, 'POST', `/v1/client/sessions/${sid}/remove`)
     }),
+    'FAPI POST /v1/dev_browser': exempt(
+      "mints a development browser's token (stateless, MACed); stores nothing",
+    ),
     'FAPI POST /v1/client/sessions/:sid/tokens': exempt(
       'mints a 60-second session token and touches last_active_at; changes nothing durable (organization_id: see PATCH …/active-organization)',
     ),
@@ -439,6 +445,12 @@ const jwtTemplates: Area = {
     'BAPI POST /v1/users/:id/jwt-templates/:name/tokens': exempt(
       'mints a template token for a user without a session; changes nothing durable',
     ),
+    'BAPI POST /v1/sessions/:id/tokens': exempt(
+      'mints a 60-second session token for a backend and touches last_active_at; changes nothing durable',
+    ),
+    'BAPI POST /v1/sessions/:id/tokens/:name': exempt(
+      'mints a JWT-template token for the session; changes nothing durable',
+    ),
   },
 }
 
@@ -569,6 +581,24 @@ const organizations: Area = {
       const o = await org(s)
       await act.bapi('PATCH', `/v1/organizations/${o.id}`, { name: 'Renamed org' })
     }),
+    'BAPI PATCH /v1/organizations/:id/metadata': emits('organization.updated', async (s, act) => {
+      const o = await org(s)
+      await act.bapi('PATCH', `/v1/organizations/${o.id}/metadata`, { public_metadata: { tier: 'gold' } })
+    }),
+    'BAPI PATCH /v1/organizations/:id/memberships/:membership_id/metadata': emits(
+      'organizationMembership.updated',
+      async (s, act) => {
+        const o = await org(s)
+        const m = await member(s, o)
+        await act.bapi(
+          'PATCH',
+          `/v1/organizations/${o.id}/memberships/${m.public_user_data.user_id}/metadata`,
+          {
+            private_metadata: { seat: 4 },
+          },
+        )
+      },
+    ),
     'BAPI DELETE /v1/organizations/:id': emits('organization.deleted', async (s, act) => {
       const o = await org(s)
       await act.bapi('DELETE', `/v1/organizations/${o.id}`)

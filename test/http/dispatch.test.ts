@@ -160,6 +160,18 @@ describe('dispatcher', () => {
       bapi.paths['/v1/users'].post.requestBody.content['application/json'].schema.properties.email_address
         .type,
     ).toBe('array')
+    // The seed's paths are listed; Clerk's spellings are marked on the route they reach.
+    expect(Object.keys(bapi.paths).filter((p) => p.includes('_templates') || p.includes('verify_'))).toEqual(
+      [],
+    )
+    expect(bapi.paths['/v1/jwt-templates/{id}'].get['x-aliases']).toEqual(['/v1/jwt_templates/{id}'])
+    expect(bapi.paths['/v1/users/{id}/verify-password'].post['x-aliases']).toEqual([
+      '/v1/users/{id}/verify_password',
+    ])
+    expect(bapi.paths['/v1/organizations/{id}/invitations'].get['x-aliases']).toEqual([
+      '/v1/organizations/{id}/invitations/pending (= ?status=pending)',
+    ])
+    expect(bapi.paths['/v1/organizations/{id}/invitations'].post['x-aliases']).toBeUndefined()
     const fapi = await body(await h.request('http://localhost:3000/openapi/fapi.json'))
     expect(Object.keys(fapi.paths)).toContain('/.well-known/jwks.json')
     const page = await h.request('http://localhost:3000/docs')

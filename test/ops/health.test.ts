@@ -65,6 +65,23 @@ describe('health and readiness', () => {
   })
 })
 
+describe('shutdown', () => {
+  test('once the listener closed, a request still arriving gets 503 server_shutting_down and Connection: close', async () => {
+    h = await createHarness()
+    expect((await h.bapi('GET', '/v1/users')).status).toBe(200)
+    h.rt.drain()
+    h.rt.server.refuseNew()
+    const res = await h.bapi('GET', '/v1/users')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('connection')).toBe('close')
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect((await body(res)).errors[0].code).toBe('server_shutting_down')
+    // Probes still answer: liveness yes, readiness no.
+    expect((await h.request('https://api.authn.test/healthz')).status).toBe(200)
+    expect((await h.request('https://api.authn.test/readyz')).status).toBe(503)
+  })
+})
+
 describe('/metrics', () => {
   const scrape = async (h: Harness, headers: Record<string, string> = {}) => {
     const res = await h.request('https://api.authn.test/metrics', { headers })

@@ -54,6 +54,68 @@ export async function serve(dataDir: string, port: number, running: Running[]): 
   return r
 }
 
+export interface Logged extends Running {
+  /** Everything the server printed after its banner, once it has exited. */
+  output(): Promise<string>
+  /** The NDJSON log lines it printed (access lines have msg "request"). */
+  lines(): Promise<Array<Record<string, unknown>>>
+}
+
+/** Starts `serve` keeping its stdout (logs and access lines) for the test to read. */
+export async function serveLogged(
+  dataDir: string,
+  port: number,
+  running: Running[],
+  env: Record<string, string> = {},
+): Promise<Logged> {
+  const proc = Bun.spawn([...SERVE, 'serve', '--port', String(port), '--data', dataDir], {
+    cwd: ROOT,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, AUTHN_HOSTNAME: '127.0.0.1', AUTHN_LOG_LEVEL: 'info', ...env },
+  })
+  const reader = proc.stdout.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  const deadline = Date.now() + 30_000
+  while (!text.includes('authn listening on')) {
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${text}`)
+    const { done, value } = await reader.read()
+    if (done) throw new Error(`server exited:\n${text}\n${await new Response(proc.stderr).text()}`)
+    text += decoder.decode(value, { stream: true })
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      text += decoder.decode(value, { stream: true })
+    }
+  })()
+  const r: Logged = {
+    proc: proc as Running['proc'],
+    banner: text,
+    base: `http://127.0.0.1:${port}`,
+    async stop() {
+      proc.kill('SIGTERM')
+      return proc.exited
+    },
+    async output() {
+      await proc.exited
+      await rest
+      return text
+    },
+    async lines() {
+      return (await r.output())
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    },
+  }
+  running.push(r)
+  return r
+}
+
 /**
  * A steady writer: creates users one after another (no password, so no hashing) until
  * stopped, and keeps the id of every user the server acknowledged (answered 200).
@@ -81,7 +143,7 @@ export function startWriter(base: string, env: SeededEnv, opts: { lanes?: number
         else errors.push(`${res.status} ${text.slice(0, 200)}`)
       } catch (err) {
         // The connection failed: not acknowledged, so not counted (a killed server's in-flight write).
-        errors.push(String(err))
+        errors.push(`${tag}${n}@example.com: ${String(err)}`)
         if (stopped) return
         await Bun.sleep(20)
       }

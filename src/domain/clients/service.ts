@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { signClientToken, verifyClientToken } from '../../crypto/client-token'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
+import { type ListQuery, pageOf, tablePage } from '../../db/pages'
 import { notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
@@ -156,6 +157,16 @@ export function toBapiClient(ctx: EnvContext, client: ClientRow) {
     created_at: client.createdAt,
     updated_at: client.updatedAt,
   }
+}
+
+/** Clients newest first (Clerk's SDK still offers the deprecated `getClientList`). */
+export function listBapiClients(ctx: EnvContext, q: ListQuery) {
+  const page = tablePage(ctx, clients, undefined, q)
+  return pageOf(
+    page.rows.map((c) => toBapiClient(ctx, c)),
+    page.next_cursor,
+    page.total,
+  )
 }
 
 export function getBapiClient(ctx: EnvContext, id: string) {

@@ -27,6 +27,7 @@ import {
   ListPermissionsQuery,
   ListQuery,
   MembershipResource,
+  MetadataBody,
   OrganizationResource,
   PermissionResource,
   RolePermissionsBody,
@@ -72,6 +73,16 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
     response: { 200: OrganizationResource },
     detail: { summary: 'Update name, slug, image, limits, metadata', tags },
   })
+  .patch(
+    '/v1/organizations/:id/metadata',
+    ({ env, params, body }) => orgs.mergeOrganizationMetadata(env, params.id, body),
+    {
+      params: Org,
+      body: MetadataBody,
+      response: { 200: OrganizationResource },
+      detail: { summary: 'Deep-merge metadata (null deletes a key)', tags },
+    },
+  )
   .delete('/v1/organizations/:id', ({ env, params }) => orgs.deleteOrganization(env, params.id), {
     params: Org,
     response: { 200: DeletedOrganization },
@@ -105,7 +116,23 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
       params: Member,
       body: UpdateMembershipBody,
       response: { 200: MembershipResource },
-      detail: { summary: "Change a member's role or metadata", tags: memberTags },
+      detail: {
+        summary: "Change a member's role or metadata (the member by membership id or user id)",
+        tags: memberTags,
+      },
+    },
+  )
+  .patch(
+    '/v1/organizations/:id/memberships/:membership_id/metadata',
+    ({ env, params, body }) => orgs.mergeMembershipMetadata(env, params.id, params.membership_id, body),
+    {
+      params: Member,
+      body: MetadataBody,
+      response: { 200: MembershipResource },
+      detail: {
+        summary: "Deep-merge a member's metadata (by membership id or user id; null deletes a key)",
+        tags: memberTags,
+      },
     },
   )
   .delete(
@@ -114,7 +141,20 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
     {
       params: Member,
       response: { 200: MembershipResource },
-      detail: { summary: 'Remove a member (the last one who manages members stays)', tags: memberTags },
+      detail: {
+        summary: 'Remove a member by membership id or user id (the last one who manages members stays)',
+        tags: memberTags,
+      },
+    },
+  )
+  .get(
+    '/v1/users/:id/organization-memberships',
+    ({ env, params, query }) => orgs.listUserMembershipsBapi(env, params.id, query),
+    {
+      params: t.Object({ id: Id64 }),
+      query: ListQuery,
+      response: { 200: Paginated(MembershipResource) },
+      detail: { summary: "A user's organization memberships", tags: memberTags },
     },
   )
   // invitations
@@ -146,6 +186,15 @@ export const organizationsBapi = capabilityRoutes('bapi:organizations')
       body: t.Array(CreateInvitationBody, { minItems: 1, maxItems: 10 }),
       response: { 200: t.Array(InvitationResource) },
       detail: { summary: 'Invite up to 10 at once (all or nothing)', tags: inviteTags },
+    },
+  )
+  .get(
+    '/v1/organizations/:id/invitations/:inv_id',
+    ({ env, params }) => invitations.getOrgInvitation(env, params.id, params.inv_id),
+    {
+      params: Inv,
+      response: { 200: InvitationResource },
+      detail: { summary: 'Get an invitation', tags: inviteTags },
     },
   )
   .post(

@@ -202,6 +202,14 @@ function requireInvitation(tx: EnvTx, organizationId: string, id: string): OrgIn
   return row
 }
 
+export function getOrgInvitation(ctx: EnvContext, idOrSlug: string, invitationId: string) {
+  assertOrganizationsEnabled(ctx)
+  const org = requireOrganization(ctx.db, idOrSlug)
+  const row = isId('invitation', invitationId) ? findOrgInvitation(ctx, invitationId) : null
+  if (!row || row.organizationId !== org.id) throw notFound('organization invitation')
+  return toInvitationResources(ctx, ctx.db, [row])[0]!
+}
+
 export function revokeOrgInvitation(ctx: EnvContext, idOrSlug: string, invitationId: string) {
   assertOrganizationsEnabled(ctx)
   return withTx(ctx, (tx) => {

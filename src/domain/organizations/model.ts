@@ -83,6 +83,8 @@ const invitationFields = {
   /** The link with the ticket: only in the answer that created the invitation. */
   url: t.Nullable(t.String()),
   expire_at: t.Integer(),
+  /** `expire_at` again, under Clerk's name (its SDKs read `expires_at`). */
+  expires_at: t.Integer(),
   created_at: t.Integer(),
   updated_at: t.Integer(),
 }
@@ -232,6 +234,15 @@ export const CreateMembershipBody = t.Object(
   {
     user_id: t.String({ maxLength: 64 }),
     role: RoleKey,
+    public_metadata: t.Optional(MetadataInput),
+    private_metadata: t.Optional(MetadataInput),
+  },
+  { additionalProperties: false },
+)
+
+/** Metadata to deep-merge into an organization or a membership. */
+export const MetadataBody = t.Object(
+  {
     public_metadata: t.Optional(MetadataInput),
     private_metadata: t.Optional(MetadataInput),
   },

@@ -172,6 +172,7 @@ export function toInvitationResources(ctx: EnvContext, db: Db, rows: OrgInvitati
       private_metadata: r.privateMetadata,
       url: null as string | null,
       expire_at: r.expireAt,
+      expires_at: r.expireAt,
       created_at: r.createdAt,
       updated_at: r.updatedAt,
     }

@@ -7,7 +7,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
-import { checkMetadata } from '../users/metadata'
+import { checkMetadata, deepMerge } from '../users/metadata'
 import { userExists } from '../users/service'
 import {
   alreadyMember,
@@ -283,6 +283,7 @@ export function findMembership(db: Db, organizationId: string, userId: string): 
   )
 }
 
+/** A membership by its id or, as Clerk addresses them, by its user's id. */
 function requireMembershipById(db: Db, organizationId: string, id: string): MembershipRow {
   const row = isId('membership', id)
     ? db
@@ -292,7 +293,9 @@ function requireMembershipById(db: Db, organizationId: string, id: string): Memb
           and(eq(organizationMemberships.id, id), eq(organizationMemberships.organizationId, organizationId)),
         )
         .get()
-    : undefined
+    : isId('user', id)
+      ? (findMembership(db, organizationId, id) ?? undefined)
+      : undefined
   if (!row) throw notFound('organization membership')
   return row
 }
@@ -454,6 +457,13 @@ export function listMembershipsBapi(
   return listMemberships(ctx, idOrSlug, q, toMembershipResources)
 }
 
+/** A user's memberships, newest first (Clerk: `users.getOrganizationMembershipList`). */
+export function listUserMembershipsBapi(ctx: EnvContext, userId: string, q: ListQuery) {
+  assertOrganizationsEnabled(ctx)
+  if (!userExists(ctx.db, userId)) throw notFound('user')
+  return pageOfUserMemberships(ctx, userId, q, toMembershipResources)
+}
+
 export function addMembership(
   ctx: EnvContext,
   idOrSlug: string,
@@ -496,6 +506,63 @@ export function updateMembership(
     const before = managerCount(tx, org.id)
     tx.update(organizationMemberships).set(set).where(eq(organizationMemberships.id, m.id)).run()
     if (before > 0 && managerCount(tx, org.id) === 0) throw minimumPermissionsNeeded()
+    const resource = toMembershipResource(ctx, tx, requireMembershipById(tx, org.id, m.id))
+    emit(tx, ctx, 'organizationMembership.updated', resource)
+    return resource
+  })
+}
+
+export interface MetadataPatch {
+  public_metadata?: Metadata
+  private_metadata?: Metadata
+}
+
+/** Deep-merges metadata into an organization (null deletes a key), as for users. */
+export function mergeOrganizationMetadata(ctx: EnvContext, idOrSlug: string, patch: MetadataPatch) {
+  assertOrganizationsEnabled(ctx)
+  return withTx(ctx, (tx) => {
+    const org = requireOrganization(tx, idOrSlug)
+    const set: Partial<OrganizationRow> = { updatedAt: ctx.clock.now() }
+    if (patch.public_metadata)
+      set.publicMetadata = checkMetadata(
+        'public_metadata',
+        deepMerge(org.publicMetadata, patch.public_metadata),
+      )
+    if (patch.private_metadata)
+      set.privateMetadata = checkMetadata(
+        'private_metadata',
+        deepMerge(org.privateMetadata, patch.private_metadata),
+      )
+    tx.update(organizations).set(set).where(eq(organizations.id, org.id)).run()
+    const resource = organizationResource(ctx, tx, org.id)
+    emit(tx, ctx, 'organization.updated', resource)
+    return resource
+  })
+}
+
+/** Deep-merges metadata into a membership (by its id or its user's id). */
+export function mergeMembershipMetadata(
+  ctx: EnvContext,
+  idOrSlug: string,
+  membershipId: string,
+  patch: MetadataPatch,
+): MembershipResource {
+  assertOrganizationsEnabled(ctx)
+  return withTx(ctx, (tx) => {
+    const org = requireOrganization(tx, idOrSlug)
+    const m = requireMembershipById(tx, org.id, membershipId)
+    const set: Partial<MembershipRow> = { updatedAt: ctx.clock.now() }
+    if (patch.public_metadata)
+      set.publicMetadata = checkMetadata(
+        'public_metadata',
+        deepMerge(m.publicMetadata, patch.public_metadata),
+      )
+    if (patch.private_metadata)
+      set.privateMetadata = checkMetadata(
+        'private_metadata',
+        deepMerge(m.privateMetadata, patch.private_metadata),
+      )
+    tx.update(organizationMemberships).set(set).where(eq(organizationMemberships.id, m.id)).run()
     const resource = toMembershipResource(ctx, tx, requireMembershipById(tx, org.id, m.id))
     emit(tx, ctx, 'organizationMembership.updated', resource)
     return resource

@@ -21,6 +21,7 @@ const InvitationResource = t.Object({
   email_address: t.String(),
   public_metadata: t.Record(t.String(), t.Unknown()),
   status: t.String(),
+  revoked: t.Boolean(),
   redirect_url: t.Nullable(t.String()),
   url: t.Nullable(t.String()),
   expire_at: t.Integer(),

@@ -80,6 +80,8 @@ export const toInvitation = (r: InvitationRow, now: number) => ({
   email_address: r.emailAddress,
   public_metadata: r.publicMetadata,
   status: r.status === 'pending' && now >= r.expireAt ? ('expired' as const) : r.status,
+  /** Clerk's flag beside the status (its SDKs read `revoked`). */
+  revoked: r.status === 'revoked',
   redirect_url: r.redirectUrl,
   url: null as string | null,
   expire_at: r.expireAt,

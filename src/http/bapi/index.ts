@@ -14,6 +14,7 @@ import { ticketsBapi } from '../../domain/tickets/bapi.routes'
 import { usersBapi } from '../../domain/users/bapi.routes'
 import { webhooksBapi } from '../../domain/webhooks/bapi.routes'
 import { mfaBapi } from '../../flows/account/mfa-bapi.routes'
+import { sessionTokensBapi } from '../../flows/session-tokens.routes'
 import { oauthTokensBapi } from '../../flows/social/bapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
@@ -41,3 +42,4 @@ export const createBapi = () =>
     .use(oauthProvidersBapi)
     .use(oauthTokensBapi)
     .use(enterpriseConnectionsBapi)
+    .use(sessionTokensBapi)

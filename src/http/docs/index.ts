@@ -1,4 +1,5 @@
 import type { AnyElysia } from 'elysia'
+import { BAPI_ALIASES } from '../bapi/aliases'
 import { routeNotFound } from '../shared/errors'
 import { openApiDocument } from './openapi'
 import { referencePage } from './page'
@@ -22,6 +23,7 @@ export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia
         description:
           'Server-to-server API of one environment, authenticated with its secret key (Authorization: Bearer sk_…).',
         security: 'secretKey',
+        aliases: BAPI_ALIASES,
       }),
     ),
   )

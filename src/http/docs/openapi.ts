@@ -1,4 +1,5 @@
 import type { AnyElysia } from 'elysia'
+import type { PathAlias } from '../aliases'
 
 interface RouteHooks {
   body?: unknown
@@ -30,6 +31,7 @@ const ERROR_SCHEMA: JsonSchema = {
       },
     },
     trace_id: { type: 'string' },
+    clerk_trace_id: { type: 'string', description: 'The trace id again, under the name Clerk SDKs read' },
   },
   required: ['errors', 'trace_id'],
 }
@@ -65,6 +67,20 @@ export interface OpenApiInfo {
   title: string
   description: string
   security?: 'secretKey'
+  /** Other spellings of the routes (src/http/bapi/aliases.ts), listed on the route they stand for. */
+  aliases?: readonly PathAlias[]
+}
+
+const shape = (path: string) => path.replace(/:[A-Za-z_]+/g, ':')
+const openApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, '{$1}')
+
+/** `x-aliases` of one operation: the spellings (and implied query) that reach it. */
+function aliasesOf(aliases: readonly PathAlias[], path: string, method: string) {
+  return aliases
+    .filter((a) => shape(a.to) === shape(path) && (!a.methods || a.methods.includes(method)))
+    .map((a) =>
+      a.query ? `${openApiPath(a.from)} (= ?${new URLSearchParams({ ...a.query })})` : openApiPath(a.from),
+    )
 }
 
 /** An OpenAPI 3.1 document built from the routes' own TypeBox schemas. */
@@ -74,7 +90,8 @@ export function openApiDocument(apps: AnyElysia[], info: OpenApiInfo) {
     for (const route of app.routes) {
       if (route.method === 'ALL' || route.method === 'OPTIONS') continue
       const hooks = (route.hooks ?? {}) as RouteHooks
-      const path = route.path.replace(/:([A-Za-z_]+)/g, '{$1}')
+      const path = openApiPath(route.path)
+      const aliases = aliasesOf(info.aliases ?? [], route.path, route.method)
       const pathParams = [...route.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!)
       const params = hooks.params
         ? parameters(hooks.params, 'path')
@@ -84,6 +101,7 @@ export function openApiDocument(apps: AnyElysia[], info: OpenApiInfo) {
         summary: hooks.detail?.summary,
         description: hooks.detail?.description,
         tags: hooks.detail?.tags,
+        ...(aliases.length ? { 'x-aliases': aliases } : {}),
         parameters: [...params, ...parameters(hooks.query, 'query')],
         ...(hooks.body
           ? {

@@ -4,6 +4,7 @@ import { myOauthGrantsFapi } from '../../domain/oauth/fapi.routes'
 import { emailAddressesFapi, meFapi, phoneNumbersFapi } from '../../flows/account/fapi.routes'
 import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
 import { clientsFapi } from '../../flows/client/fapi.routes'
+import { devBrowserFapi } from '../../flows/dev-browser.routes'
 import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
@@ -34,3 +35,4 @@ export const createFapi = () =>
     .use(organizationsFapi)
     .use(myOauthGrantsFapi)
     .use(externalAccountsFapi)
+    .use(devBrowserFapi)

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { verifyToken } from '@clerk/backend'
+import type { JWK } from 'jose'
 import { browserSignIn, PASSWORD, type SdkWorld, sdkWorld, uniqueEmail } from './support'
 
 let w: SdkWorld
@@ -30,6 +32,10 @@ describe('@clerk/backend clients', () => {
     expect(session?.clientId).toBe(clientId)
     expect(session?.status).toBe('active')
     expect(session?.expireAt).toBeGreaterThan(w.h.clock.now())
+
+    const listed = await w.clerk.clients.getClientList({ limit: 1 })
+    expect(listed.totalCount).toBeGreaterThanOrEqual(1)
+    expect(listed.data.map((c) => c.id)).toEqual([clientId])
 
     const verified = await w.clerk.clients.verifyClient(b.cookie!)
     expect(verified.id).toBe(clientId)
@@ -66,3 +72,52 @@ describe('@clerk/backend sessions', () => {
     expect(active.totalCount).toBe(2)
   })
 })
+
+describe('@clerk/backend session tokens', () => {
+  it('mints a session token (POST /v1/sessions/{id}/tokens) that verifyToken accepts, networked and networkless', async () => {
+    const { user, sid } = await signedInUser()
+    const token = await w.clerk.sessions.getToken(sid)
+    expect(token.jwt.split('.')).toHaveLength(3)
+
+    const networked = await verifyToken(token.jwt, { secretKey: w.h.env.secretKey, apiUrl: w.apiUrl })
+    expect(networked.sub).toBe(user.id)
+    expect(networked.sid).toBe(sid)
+
+    const jwks = await w.clerk.jwks.getJwks()
+    expect(jwks.keys?.length).toBeGreaterThan(0)
+    const { kid } = JSON.parse(Buffer.from(token.jwt.split('.')[0]!, 'base64url').toString())
+    const pem = await publicPem(jwks.keys!.find((k) => k.kid === kid)! as JWK)
+    const networkless = await verifyToken(token.jwt, { jwtKey: pem })
+    expect(networkless.sid).toBe(sid)
+  })
+
+  it('mints a template token (…/tokens/{template}) with the template claims, and refuses unknown ones', async () => {
+    const { user, sid } = await signedInUser()
+    await w.clerk.jwtTemplates.create({
+      name: `tpl-${sid.slice(-6)}`,
+      claims: { aud: 'api', uid: '{{user.id}}' },
+    })
+    const token = await w.clerk.sessions.getToken(sid, `tpl-${sid.slice(-6)}`)
+    const claims = JSON.parse(Buffer.from(token.jwt.split('.')[1]!, 'base64url').toString())
+    expect(claims).toMatchObject({ sub: user.id, aud: 'api', uid: user.id })
+
+    let status = 0
+    await w.clerk.sessions.getToken(sid, 'no-such-template').catch((e) => {
+      status = e.status
+    })
+    expect(status).toBe(404)
+  })
+})
+
+/** The SPKI PEM of a JWK, as a dashboard shows the instance's public key. */
+async function publicPem(jwk: JWK) {
+  const key = await crypto.subtle.importKey(
+    'jwk',
+    jwk,
+    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    true,
+    ['verify'],
+  )
+  const der = Buffer.from(await crypto.subtle.exportKey('spki', key)).toString('base64')
+  return `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----`
+}
