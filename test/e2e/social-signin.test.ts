@@ -555,6 +555,9 @@ describe('external accounts of the signed-in user, and provider tokens for the b
     } finally {
       h.clock.set(start)
     }
+    // Clerk's spelling (what @clerk/backend's users.getUserOauthAccessToken calls).
+    const clerk = ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth_access_tokens/oauth_custom_idp`))
+    expect(clerk.data[0].provider_user_id).toBe('erin')
     expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/github`)).data).toEqual([])
     expectError(
       await bapiJson(h, 'GET', '/v1/users/user_nope/oauth-access-tokens/github'),
