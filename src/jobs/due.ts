@@ -59,3 +59,7 @@ export const webhookBacklog = (ctx: EnvContext) =>
  * as prune-keys reads them (the key store re-reads a changed folder only once a second).
  */
 export const keysDue = (ctx: EnvContext) => min(...readKeys(envKeysDir(ctx.dir)).map((k) => k.retireAt))
+
+/** Social sign-in flows nobody came back from (oauth_flows, by its expiry index). */
+export const oauthFlowsDue = (ctx: EnvContext) =>
+  earliest(ctx, 'SELECT min(expire_at) AS at FROM oauth_flows')

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import * as jose from 'jose'
 import { overridePresetForTests } from '../../src/domain/oauth-providers/presets'
 import { bapiJson, createUser, expectError, ok, PASSWORD } from '../flows/support'
 import { type Browser, browser } from '../helpers/browser'
@@ -15,6 +16,8 @@ import { type Idp, startIdp } from '../helpers/oidc-idp'
 let h: Harness
 let idp: Idp
 let other: Idp
+/** A token endpoint gone bad: forwards to the IdP, then re-signs the id_token for another audience. */
+let mixup: ReturnType<typeof Bun.serve>
 const APP = 'http://localhost:5173/sso-callback'
 const restore: Array<() => void> = []
 let host: string
@@ -48,6 +51,16 @@ beforeAll(async () => {
         client_secret: 'forged-secret-0123456789',
         redirect_uris: redirect('gitlab'),
       },
+      {
+        client_id: 'authn-mixup',
+        client_secret: 'mixup-secret-0123456789',
+        redirect_uris: redirect('slack'),
+      },
+      {
+        client_id: 'authn-apple',
+        client_secret: 'apple-secret-0123456789',
+        redirect_uris: redirect('apple'),
+      },
     ],
     accounts: {
       alice: {
@@ -66,7 +79,41 @@ beforeAll(async () => {
   })
   // A second IdP: its keys are not the first one's.
   other = await startIdp({ clients: [], accounts: { x: {} } })
+  mixup = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const upstream = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: req.headers,
+        body: await req.text(),
+      })
+      const body = (await upstream.json()) as Record<string, unknown>
+      if (typeof body.id_token === 'string') {
+        const claims = jose.decodeJwt(body.id_token)
+        body.id_token = await new jose.SignJWT({ ...claims, aud: 'someone-else' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'idp-test' })
+          .sign(idp.signingKey)
+      }
+      return Response.json(body, { status: upstream.status })
+    },
+  })
   restore.push(
+    overridePresetForTests('slack', {
+      issuer: idp.issuer,
+      authorizationUrl: `${idp.issuer}/auth`,
+      tokenUrl: `http://127.0.0.1:${mixup.port}/token`,
+      userinfoUrl: `${idp.issuer}/me`,
+      jwksUrl: `${idp.issuer}/jwks`,
+    }),
+    // Apple's shape: form_post, no userinfo; its scopes are the IdP's.
+    overridePresetForTests('apple', {
+      issuer: idp.issuer,
+      authorizationUrl: `${idp.issuer}/auth`,
+      tokenUrl: `${idp.issuer}/token`,
+      jwksUrl: `${idp.issuer}/jwks`,
+      scopes: ['openid', 'email'],
+    }),
     overridePresetForTests('google', {
       issuer: idp.issuer,
       authorizationUrl: `${idp.issuer}/auth`,
@@ -107,6 +154,18 @@ beforeAll(async () => {
     client_secret: 'forged-secret-0123456789',
   })
   await create({
+    provider_kind: 'preset',
+    preset: 'apple',
+    client_id: 'authn-apple',
+    client_secret: 'apple-secret-0123456789',
+  })
+  await create({
+    provider_kind: 'preset',
+    preset: 'slack',
+    client_id: 'authn-mixup',
+    client_secret: 'mixup-secret-0123456789',
+  })
+  await create({
     provider_kind: 'custom_oauth2',
     provider_key: 'custom_plain',
     client_id: 'authn-plain',
@@ -127,6 +186,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of restore) r()
+  await mixup.stop(true)
   await idp.close()
   await other.close()
   h.close()
@@ -254,6 +314,38 @@ describe('social sign-in with a real IdP', () => {
   })
 })
 
+describe("Apple's form_post", () => {
+  it('a cross-site form POST to the callback goes on to the GET, which has the client cookie', async () => {
+    const b = browser(h)
+    idp.state.nextAccount = 'alice'
+    const created = ok(
+      await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple', redirect_url: APP }),
+    )
+    const url = created.response.first_factor_verification.external_verification_redirect_url
+    expect(new URL(url).searchParams.get('response_mode')).toBe('form_post')
+    const { action, fields } = await idp.authorizeForm(url, callbackBase())
+    expect(action).toBe(`${callbackBase()}apple`)
+    fields.set('user', JSON.stringify({ name: { firstName: 'Alice', lastName: 'Apple' } }))
+    // The browser posts from the IdP's origin, without our SameSite=Lax cookie.
+    const posted = await h.request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: fields.toString(),
+      redirect: 'manual',
+    })
+    expect(posted.status).toBe(303)
+    expect(posted.headers.get('set-cookie')).toBeNull()
+    const next = new URL(posted.headers.get('location')!)
+    expect(next.pathname).toBe('/v1/oauth-callback/apple')
+    expect(next.searchParams.get('state')).toBe(fields.get('state'))
+    const back = await land(b, next)
+    expect(back.searchParams.get('__authn_status')).toBe('transferable')
+    const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true }))
+    // The name came once, in the form's `user` field.
+    expect(up.response).toMatchObject({ first_name: 'Alice', last_name: 'Apple' })
+  })
+})
+
 describe('attacks and bad input on the callback', () => {
   it('a replayed state and a state of another provider are refused with an HTML page', async () => {
     const b = browser(h)
@@ -290,7 +382,7 @@ describe('attacks and bad input on the callback', () => {
     expect(back.searchParams.get('error')).toBe('external_access_denied')
   })
 
-  it('a wrong nonce and an id_token signed by another key are refused', async () => {
+  it('a wrong nonce, an id_token signed by another key and one for another audience are refused', async () => {
     const b = browser(h)
     const { cb } = await toCallback(b, 'oauth_custom_idp', 'alice', (u) =>
       u.searchParams.set('nonce', 'not-ours'),
@@ -303,6 +395,13 @@ describe('attacks and bad input on the callback', () => {
     const forged = await social(b2, 'oauth_gitlab', 'alice')
     expect(forged.back.searchParams.get('__authn_status')).toBe('failed')
     expect(forged.back.searchParams.get('error')).toBe('external_id_token_invalid')
+
+    // Signed by the IdP's own key, but for another client.
+    const b3 = browser(h)
+    const mixed = await social(b3, 'oauth_slack', 'alice')
+    expect(mixed.back.searchParams.get('__authn_status')).toBe('failed')
+    expect(mixed.back.searchParams.get('error')).toBe('external_id_token_invalid')
+    expect(ok(await b3.json('GET', '/v1/client')).response.sessions).toEqual([])
   })
 
   it('a callback for a provider disabled meanwhile fails; redirect_url must be an allowed origin', async () => {
@@ -336,6 +435,30 @@ describe('attacks and bad input on the callback', () => {
     const list = ok(await bapiJson(h, 'GET', '/v1/oauth-providers?limit=50'))
     const custom = list.data.find((p: any) => p.provider_key === 'custom_idp')
     expectError(await bapiJson(h, 'DELETE', `/v1/oauth-providers/${custom.id}`), 409, 'oauth_provider_in_use')
+  })
+})
+
+describe('flow state', () => {
+  it('keeps the verifier sealed, and drops a flow nobody came back from once it expires', async () => {
+    const b = browser(h)
+    ok(await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_google', redirect_url: APP }))
+    const flows = () =>
+      h.ctx((ctx) => ctx.client.query('select code_verifier, expire_at from oauth_flows').all()) as Array<{
+        code_verifier: string
+        expire_at: number
+      }>
+    const mine = flows().at(-1)!
+    expect(mine.code_verifier).toStartWith('v1.')
+    const before = flows().length
+    const start = h.clock.now()
+    h.clock.set(mine.expire_at + 1)
+    try {
+      await h.rt.scheduler.tick()
+      expect(flows().length).toBeLessThan(before)
+      expect(flows().some((f) => f.expire_at === mine.expire_at)).toBe(false)
+    } finally {
+      h.clock.set(start)
+    }
   })
 })
 
@@ -432,6 +555,9 @@ describe('external accounts of the signed-in user, and provider tokens for the b
     } finally {
       h.clock.set(start)
     }
+    // Clerk's spelling (what @clerk/backend's users.getUserOauthAccessToken calls).
+    const clerk = ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth_access_tokens/oauth_custom_idp`))
+    expect(clerk.data[0].provider_user_id).toBe('erin')
     expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}/oauth-access-tokens/github`)).data).toEqual([])
     expectError(
       await bapiJson(h, 'GET', '/v1/users/user_nope/oauth-access-tokens/github'),

@@ -38,6 +38,10 @@ export interface Idp {
    * callback URL it lands on.
    */
   authorize(url: string, stopAt: string, jar?: Map<string, string>): Promise<URL>
+  /** The same, for `response_mode=form_post`: the form the IdP's page would post to `stopAt`. */
+  authorizeForm(url: string, stopAt: string): Promise<{ action: string; fields: URLSearchParams }>
+  /** The IdP's signing key (a test may play an IdP gone bad with it). */
+  signingKey: CryptoKey
   close(): Promise<void>
 }
 
@@ -45,6 +49,11 @@ export async function startIdp(opts: {
   clients: IdpClient[]
   accounts: Record<string, IdpAccount>
   conformIdTokenClaims?: boolean
+  /**
+   * oidc-provider's own HTML login and consent pages (any password is accepted for a known
+   * account id), for a real browser; otherwise the programmatic auto-login below.
+   */
+  loginPages?: boolean
 }): Promise<Idp> {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true })
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: 'idp-test', alg: 'RS256', use: 'sig' }
@@ -69,19 +78,19 @@ export async function startIdp(opts: {
       profile: ['name', 'given_name', 'family_name', 'picture', 'preferred_username'],
     },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: opts.loginPages ?? false },
       introspection: { enabled: true },
       revocation: { enabled: true },
     },
     // Refresh tokens for every client that may use them (the backend token route refreshes).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: { AccessToken: 3600, IdToken: 3600 },
-    interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
+    ...(opts.loginPages ? {} : { interactions: { url: (_ctx, i) => `/interaction/${i.uid}` } }),
   })
   const state = { nextAccount: Object.keys(accounts)[0]! }
   const handler = provider.callback()
   server.on('request', async (req, res) => {
-    if (!req.url?.startsWith('/interaction/')) return handler(req, res)
+    if (opts.loginPages || !req.url?.startsWith('/interaction/')) return handler(req, res)
     try {
       const d = await provider.interactionDetails(req, res)
       const accountId = (d.session?.accountId as string | undefined) ?? state.nextAccount
@@ -100,10 +109,11 @@ export async function startIdp(opts: {
     }
   })
 
-  async function authorize(url: string, stopAt: string, jar = new Map<string, string>()): Promise<URL> {
+  type Stop = { url: URL } | { action: string; fields: URLSearchParams }
+  async function walk(url: string, stopAt: string, jar: Map<string, string>): Promise<Stop> {
     let next = url
     for (let hop = 0; hop < 20; hop++) {
-      if (next.startsWith(stopAt)) return new URL(next)
+      if (next.startsWith(stopAt)) return { url: new URL(next) }
       const res = await fetch(next, {
         redirect: 'manual',
         headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
@@ -114,10 +124,39 @@ export async function startIdp(opts: {
         jar.set(pair!.slice(0, i), pair!.slice(i + 1))
       }
       const location = res.headers.get('location')
-      if (!location) throw new Error(`the IdP stopped at ${next}: ${res.status} ${await res.text()}`)
+      if (!location) {
+        const html = await res.text()
+        // form_post: an auto-submitting form with hidden fields (OAuth 2.0 Form Post Response Mode).
+        const action = html.match(/<form[^>]*action="([^"]+)"/)?.[1]
+        if (res.status === 200 && action?.startsWith(stopAt)) {
+          const fields = new URLSearchParams()
+          for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+            fields.append(
+              m[1]!,
+              m[2]!
+                .replace(/&amp;/g, '&')
+                .replace(/&#x2F;/g, '/')
+                .replace(/&quot;/g, '"'),
+            )
+          return { action, fields }
+        }
+        throw new Error(`the IdP stopped at ${next}: ${res.status} ${html}`)
+      }
       next = new URL(location, next).toString()
     }
     throw new Error('too many redirects at the IdP')
+  }
+
+  async function authorize(url: string, stopAt: string, jar = new Map<string, string>()): Promise<URL> {
+    const stop = await walk(url, stopAt, jar)
+    if (!('url' in stop)) throw new Error('the IdP answered with a form post')
+    return stop.url
+  }
+
+  async function authorizeForm(url: string, stopAt: string) {
+    const stop = await walk(url, stopAt, new Map())
+    if ('url' in stop) throw new Error(`the IdP redirected to ${stop.url}`)
+    return stop
   }
 
   return {
@@ -126,6 +165,8 @@ export async function startIdp(opts: {
     state,
     accounts,
     authorize,
+    authorizeForm,
+    signingKey: privateKey as CryptoKey,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections()

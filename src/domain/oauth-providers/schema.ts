@@ -55,19 +55,23 @@ export type OauthProviderRow = typeof oauthProviders.$inferSelect
  * A browser on its way to a provider: what the callback needs to finish, found by the challenge
  * the redirect factor issued (whose link-token hash is the opaque `state`). Single use.
  */
-export const oauthFlows = sqliteTable('oauth_flows', {
-  challengeId: text('challenge_id').primaryKey(),
-  providerId: text('provider_id')
-    .notNull()
-    .references(() => oauthProviders.id),
-  /** The PKCE verifier, sealed (null: the provider takes no PKCE). */
-  codeVerifier: text('code_verifier'),
-  nonce: text('nonce'),
-  /** `connect`: a signed-in user adds this provider to their account. */
-  intent: text('intent', { enum: ['sign_in', 'connect'] }).notNull(),
-  userId: text('user_id'),
-  expireAt: integer('expire_at').notNull(),
-  createdAt: integer('created_at').notNull(),
-})
+export const oauthFlows = sqliteTable(
+  'oauth_flows',
+  {
+    challengeId: text('challenge_id').primaryKey(),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => oauthProviders.id),
+    /** The PKCE verifier, sealed (null: the provider takes no PKCE). */
+    codeVerifier: text('code_verifier'),
+    nonce: text('nonce'),
+    /** `connect`: a signed-in user adds this provider to their account. */
+    intent: text('intent', { enum: ['sign_in', 'connect'] }).notNull(),
+    userId: text('user_id'),
+    expireAt: integer('expire_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('oauth_flows_expiry').on(t.expireAt)],
+)
 
 export type OauthFlowRow = typeof oauthFlows.$inferSelect

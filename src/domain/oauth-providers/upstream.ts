@@ -263,7 +263,10 @@ async function getJson(cfg: ProviderConfig, url: string, accessToken: string): P
 }
 
 /** The primary verified address of an emails list (GitHub /user/emails, Bitbucket). */
-function primaryEmail(source: EmailsSource, answer: unknown): { email: string; verified: boolean } | null {
+export function primaryEmail(
+  source: EmailsSource,
+  answer: unknown,
+): { email: string; verified: boolean } | null {
   const list = source.list ? readPath(answer, source.list) : answer
   if (!Array.isArray(list)) return null
   const entries = list.filter((e) => typeof readPath(e, source.email) === 'string')

@@ -27,6 +27,7 @@ export const BAPI_ALIASES: readonly PathAlias[] = [
   { from: '/v1/oauth_applications/:id/rotate_secret', to: '/v1/oauth-applications/:id/rotate-secret' },
   { from: '/v1/enterprise_connections', to: '/v1/enterprise-connections' },
   { from: '/v1/enterprise_connections/:id', to: '/v1/enterprise-connections/:id' },
+  { from: '/v1/users/:id/oauth_access_tokens/:provider', to: '/v1/users/:id/oauth-access-tokens/:provider' },
 ]
 
 export const bapiAliases = pathAliases(BAPI_ALIASES)

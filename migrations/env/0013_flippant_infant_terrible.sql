@@ -1,0 +1,1 @@
+CREATE INDEX `oauth_flows_expiry` ON `oauth_flows` (`expire_at`);
