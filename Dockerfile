@@ -13,6 +13,8 @@ COPY src ./src
 COPY migrations ./migrations
 # One self-contained executable with the migrations embedded (scripts/build.ts).
 RUN npm run build
+# Litestream (serve --replicate), the binary @flydotio/litestream installed for this platform.
+RUN cp node_modules/@flydotio/litestream-linux-*/litestream dist/litestream
 
 # Same Debian release as the builder: the binary links the builder's glibc (needs >= 2.17).
 FROM debian:bookworm-slim
@@ -20,6 +22,7 @@ RUN groupadd --system --gid 10001 authn \
  && useradd --system --uid 10001 --gid authn --home-dir /data --no-create-home --shell /usr/sbin/nologin authn \
  && mkdir /data && chown authn:authn /data
 COPY --from=build /app/dist/authn /usr/local/bin/authn
+COPY --from=build /app/dist/litestream /usr/local/bin/litestream
 # Declared after the chown: a new volume is seeded from the image's /data, ownership included.
 VOLUME /data
 ENV AUTHN_DATA_DIR=/data PORT=3000

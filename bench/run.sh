@@ -21,7 +21,7 @@ PIDS+=("$HELLO_PID")
 AUTHN_PORT=$(free_port)
 while [[ $AUTHN_PORT == "$HELLO_PORT" ]]; do AUTHN_PORT=$(free_port); done
 # Access logs go to /dev/null but stay at the default level: formatting them is part of the cost.
-AUTHN_HOSTNAME=127.0.0.1 "$BUN" src/main.ts serve --port "$AUTHN_PORT" --data "$DATA" >/dev/null 2>"$TMP/authn.err" &
+AUTHN_HOSTNAME=127.0.0.1 "$BUN" src/main.ts serve --port "$AUTHN_PORT" --data "$DATA" --workers 1 >/dev/null 2>"$TMP/authn.err" &
 AUTHN_PID=$!
 PIDS+=("$AUTHN_PID")
 

@@ -45,7 +45,7 @@ while [[ $PORT == "$HELLO_PORT" ]]; do PORT=$(free_port); done
 # The log goes to a file at debug level: the access lines (info, as in production) and one
 # line per tick saying how long its longest synchronous step held the event loop. The first
 # tick comes one interval after the server listens.
-(cd "$SRC" && AUTHN_HOSTNAME=127.0.0.1 AUTHN_LOG_LEVEL=debug exec "$BUN" src/main.ts serve --port "$PORT" --data "$CACHE") \
+(cd "$SRC" && AUTHN_HOSTNAME=127.0.0.1 AUTHN_LOG_LEVEL=debug exec "$BUN" src/main.ts serve --port "$PORT" --data "$CACHE" --workers 1) \
   >"$TMP/authn.log" 2>"$TMP/authn.err" &
 AUTHN_PID=$!
 PIDS+=("$AUTHN_PID")

@@ -22,7 +22,7 @@ ENVS+="]"
 
 AUTHN_PORT=$(free_port)
 # Access logs go to /dev/null but stay at the default level: formatting them is part of the cost.
-AUTHN_HOSTNAME=127.0.0.1 "$BUN" src/main.ts serve --port "$AUTHN_PORT" --data "$DATA" >/dev/null 2>"$TMP/authn.err" &
+AUTHN_HOSTNAME=127.0.0.1 "$BUN" src/main.ts serve --port "$AUTHN_PORT" --data "$DATA" --workers 1 >/dev/null 2>"$TMP/authn.err" &
 AUTHN_PID=$!
 PIDS+=("$AUTHN_PID")
 wait_port "$AUTHN_PID" "$AUTHN_PORT" authn "$TMP/authn.err"

@@ -45,6 +45,19 @@ export const ConfigSchema = T.Object({
    * and share its port. Unset: this `serve` locks the root itself and binds the port alone.
    */
   serveGroup: T.Optional(T.String({ minLength: 16 })),
+  /**
+   * Server processes sharing the port (`serve --workers`); the machine's CPUs when unset. The
+   * password hashing bound (passwordHashConcurrency) is the machine's, split between them.
+   */
+  workers: T.Optional(T.Integer({ minimum: 1, maximum: 256 })),
+  /** Set by a server for each worker it starts (1…workers-1); the leader is 0. Logged. */
+  workerIndex: T.Optional(T.Integer({ minimum: 0, maximum: 255 })),
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`; unset: /metrics is open. */
+  metricsToken: T.Optional(T.String({ minLength: 16 })),
+  /** Litestream replica URL template with `{env_id}` (file:///backups/{env_id}, s3://bucket/authn/{env_id}). */
+  replicaUrl: T.Optional(T.String({ minLength: 1 })),
+  /** Seals key files copied to the replica and into backups (any string; a key is derived from it). */
+  backupKey: T.Optional(T.String({ minLength: 16 })),
 })
 export type Config = Readonly<Static<typeof ConfigSchema>>
 
@@ -68,6 +81,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   dnsServer: 'AUTHN_DNS_SERVER',
   trustedProxies: 'AUTHN_TRUSTED_PROXIES',
   serveGroup: 'AUTHN_SERVE_GROUP',
+  workers: 'AUTHN_WORKERS',
+  workerIndex: 'AUTHN_WORKER_INDEX',
+  metricsToken: 'AUTHN_METRICS_TOKEN',
+  replicaUrl: 'AUTHN_REPLICA_URL',
+  backupKey: 'AUTHN_BACKUP_KEY',
 }
 
 /** Settings that are lists: comma-separated in the environment. */

@@ -67,24 +67,28 @@ export function stdoutDestination(): pino.DestinationStream & { flush(): void } 
   }
 }
 
-export function createLogging(level: string, destination?: pino.DestinationStream): Logging {
+/** `worker`: this process's index in a server group (`serve --workers`), on every line. */
+export function createLogging(level: string, destination?: pino.DestinationStream, worker?: number): Logging {
   const dest = destination ?? stdoutDestination()
-  const log = createLogger(level, dest)
+  const log = createLogger(level, dest, worker)
   const on = log.isLevelEnabled('info')
+  const head = worker === undefined ? '' : `"worker":${worker},`
   return {
     log,
     access: on
       ? (line) =>
-          dest.write(`{"level":30,"time":${Date.now()},"msg":"request",${JSON.stringify(line).slice(1)}\n`)
+          dest.write(
+            `{"level":30,"time":${Date.now()},${head}"msg":"request",${JSON.stringify(line).slice(1)}\n`,
+          )
       : () => {},
   }
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream, worker?: number): Logger {
   return pino(
     {
       level,
-      base: undefined,
+      base: worker === undefined ? undefined : { worker },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.epochTime,
     },

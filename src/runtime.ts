@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import type { Config } from './config'
 import type { KeySource } from './crypto/keys'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords'
+import { installOauthFactors } from './flows/factors/oauth'
 import { createEnvJobs } from './jobs'
 import { createScheduler, type Scheduler } from './jobs/scheduler'
 import { type Clock, systemClock } from './lib/clock'
@@ -9,10 +10,13 @@ import { createDelivery, type Delivery } from './lib/delivery'
 import { createTxtResolver } from './lib/dns'
 import { createEffects, type Effects } from './lib/effects'
 import { type AccessLog, type Logger, silentAccess } from './log'
+import { createOpsEndpoints, type ReplicationHealth } from './ops/health'
+import { createMetrics, type Metrics } from './ops/metrics'
 import { installReactions } from './reactions'
 import { createServer, type Server } from './server'
 import type { TenancyDeps } from './tenancy/environments'
 import { createEnvPool, type EnvPool } from './tenancy/pool'
+import { openRateWindows } from './tenancy/rate-windows'
 import { openRegistry, type Registry } from './tenancy/registry'
 
 /** Everything one process owns for a data root, wired together. */
@@ -28,6 +32,12 @@ export interface Runtime {
   /** Post-commit effects in flight, across every env (see withTx). */
   effects: Effects
   tenancy: TenancyDeps
+  /** Prometheus metrics (GET /metrics). */
+  metrics: Metrics
+  /** Shutdown began: /readyz answers 503 from now on. */
+  drain(): void
+  /** What /readyz and the metrics show of replication (set by `serve --replicate`). */
+  setReplication(status: () => ReplicationHealth | null): void
   /**
    * Resolves once no post-commit effect, kicked job or tick is running or queued, including
    * work that those start while it waits. Tests await it instead of sleeping.
@@ -36,6 +46,11 @@ export interface Runtime {
   /** Once the server is bound: the port local frontend hosts' URLs carry. */
   setLocalPort(port: number): void
   close(): void
+}
+
+/** A worker's kick, for its leader to run (the IPC channel the leader opened; none: dropped). */
+function forwardKick(envId: string, jobName: string) {
+  process.send?.({ kick: { env_id: envId, job: jobName } })
 }
 
 export function createRuntime(
@@ -51,16 +66,22 @@ export function createRuntime(
   },
 ): Runtime {
   installReactions()
+  installOauthFactors()
   const clock = opts.clock ?? systemClock
+  const metrics = createMetrics()
+  let draining = false
+  let replication: () => ReplicationHealth | null = () => null
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const registry = openRegistry(config.dataDir, clock)
   const passwords =
     opts.passwords ??
     createPasswordHasher({
-      concurrency: config.passwordHashConcurrency,
+      // The bound is the machine's: each worker of a group takes its share (at least one).
+      concurrency: Math.max(1, Math.floor(config.passwordHashConcurrency / (config.workers ?? 1))),
       maxQueuePerEnv: config.passwordQueuePerEnv,
       deadlineMs: config.passwordDeadlineMs,
       log: opts.log,
+      onWait: (ms) => metrics.passwordWait(ms),
     })
   let localPort = config.port
   const delivery = opts.delivery ?? createDelivery(config)
@@ -80,6 +101,8 @@ export function createRuntime(
     beforeClose: (ctx, changed) => scheduler.beforeClose(ctx, changed),
     effects,
   })
+  // Shared by the workers of a group through the data root, so a limit holds across them.
+  const rateStore = config.rateLimits ? openRateWindows(config.dataDir) : undefined
   const server = createServer({
     registry,
     pool,
@@ -88,15 +111,40 @@ export function createRuntime(
     access: opts.access ?? silentAccess,
     maxBodyBytes: config.maxBodyBytes,
     rateLimits: config.rateLimits,
+    rateStore,
     trustedProxies: config.trustedProxies,
+    metrics,
+    ops: createOpsEndpoints({
+      dataDir: config.dataDir,
+      pingRegistry: () => void registry.nextDueAt(),
+      metrics,
+      metricsToken: config.metricsToken,
+      replication: () => replication(),
+      draining: () => draining,
+    }),
   })
   const scheduler = createScheduler({
-    jobs: createEnvJobs(config),
+    jobs: createEnvJobs(config, {
+      onWebhookAttempt: (ok) => metrics.webhookAttempt(ok),
+      onWebhookBacklog: (envId, n) => metrics.webhookBacklog(envId, n),
+    }),
+    onJob: (run) => metrics.job(run),
     pool,
     registry,
     clock,
     log: opts.log,
     intervalMs: config.jobIntervalMs,
+    // A member of a server group: the leader runs the jobs (src/cli/workers.ts carries kicks).
+    follower: config.serveGroup ? { forward: forwardKick } : undefined,
+  })
+  metrics.watch({
+    openEnvs: () => pool.openEnvs().length,
+    poolStats: () => pool.stats(),
+    passwordPending: () => passwords.pending,
+    replicationLag: () =>
+      (replication()?.envs ?? []).flatMap((e) =>
+        e.lag_seconds === null ? [] : [{ env_id: e.env_id, seconds: e.lag_seconds }],
+      ),
   })
   return {
     config,
@@ -108,6 +156,13 @@ export function createRuntime(
     server,
     scheduler,
     effects,
+    metrics,
+    drain() {
+      draining = true
+    },
+    setReplication(status) {
+      replication = status
+    },
     async idle() {
       // An effect may kick a job and a job may commit with effects: wait until both are quiet.
       do {
@@ -123,6 +178,7 @@ export function createRuntime(
       // Refuses new kicks at once; work in progress finishes on the handles it leased.
       void scheduler.stop()
       pool.closeAll()
+      rateStore?.close()
       registry.close()
     },
   }

@@ -4,11 +4,14 @@ import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
 import { clerkErrorResponse, exactJsonType } from './http/shared/presenter'
-import { createRateLimiter } from './http/shared/rate-limit'
+import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
 import type { Clock } from './lib/clock'
+import { AppError } from './lib/errors'
 import type { AccessLog, Logger } from './log'
+import type { OpsEndpoints } from './ops/health'
+import type { Metrics } from './ops/metrics'
 import { verifySecretKey } from './tenancy/env-store'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
@@ -22,6 +25,8 @@ export interface ServerDeps {
   maxBodyBytes: number
   /** Per-IP limits on sign-in/sign-up creation and challenge answers (tests turn them off). */
   rateLimits?: boolean
+  /** Where the limits count; in memory (one process) when unset. */
+  rateStore?: RateStore
   /**
    * Reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed
    * (AUTHN_TRUSTED_PROXIES); unset or empty: the socket's peer is the client.
@@ -29,6 +34,10 @@ export interface ServerDeps {
   trustedProxies?: readonly string[]
   /** The dispatch table, in order; defaultSurfaces() when unset. */
   surfaces?: readonly Surface[]
+  /** /healthz, /readyz, /metrics: answered on any host, before the surface table. */
+  ops?: OpsEndpoints
+  /** Told of every answered request (surface, route template, status, latency). */
+  metrics?: Metrics
 }
 
 export interface Server {
@@ -36,10 +45,29 @@ export interface Server {
   handle(request: Request, peer?: string | null): Promise<Response>
   /** Resolves once no request is in flight. */
   idle(): Promise<void>
+  /**
+   * Shutdown, once the listener has closed: a request that still arrives (on a kept-alive
+   * connection) is answered 503 `server_shutting_down` with `Connection: close`, so the
+   * client retries elsewhere; requests already in flight finish as usual.
+   */
+  refuseNew(): void
   readonly inFlight: number
 }
 
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9_-]{20,100}$/
+
+const shuttingDown = () =>
+  new AppError(
+    503,
+    [
+      {
+        code: 'server_shutting_down',
+        message: 'server shutting down',
+        long_message: 'This server is shutting down. Retry the request; another server will answer it.',
+      },
+    ],
+    { headers: { 'retry-after': '1', connection: 'close' } },
+  )
 
 /**
  * The dispatcher: picks the surface from the table (src/http/surfaces.ts) and binds the
@@ -54,10 +82,11 @@ export function createServer(deps: ServerDeps): Server {
     if (s.edge.rateLimits?.length)
       limiters.set(
         s,
-        createRateLimiter(s.edge.rateLimits, () => deps.clock.now()),
+        createRateLimiter(s.edge.rateLimits, () => deps.clock.now(), deps.rateStore),
       )
   const addressing = createClientAddressing(deps.trustedProxies ?? [])
   let inFlight = 0
+  let refusing = false
   let idleWaiters: Array<() => void> = []
 
   /** BAPI: the key's hash finds the env in the index; the env's own file must agree. */
@@ -114,8 +143,9 @@ export function createServer(deps: ServerDeps): Server {
 
   return {
     async handle(request, peer = null) {
-      inFlight++
       const url = new URL(request.url)
+      if (deps.ops?.matches(url.pathname)) return deps.ops.handle(request, url.pathname)
+      inFlight++
       // `peer` is the socket's address; the client may be behind a trusted proxy.
       const client = addressing.resolve(peer, request.headers)
       const state: RequestState = {
@@ -134,6 +164,7 @@ export function createServer(deps: ServerDeps): Server {
       try {
         try {
           if (!surface) throw routeNotFound()
+          if (refusing) throw shuttingDown()
           response = await serve(surface, request, url, state)
         } catch (err) {
           response = present(err, state)
@@ -160,10 +191,20 @@ export function createServer(deps: ServerDeps): Server {
         env_id: state.lease?.ctx.id,
         ip: state.ip,
       })
+      deps.metrics?.request({
+        surface: state.surface ?? 'none',
+        route: state.route ?? '(no route)',
+        method: state.method,
+        status: response.status,
+        seconds: (performance.now() - state.startedAt) / 1000,
+      })
       return response
     },
     idle: () =>
       inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+    refuseNew() {
+      refusing = true
+    },
     get inFlight() {
       return inFlight
     },

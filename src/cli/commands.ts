@@ -17,6 +17,7 @@ import {
 import { envKeysDir } from '../tenancy/paths'
 import { EnvUnavailableError } from '../tenancy/pool'
 import type { Args } from './args'
+import { createManyCommand } from './ops'
 
 export interface Output {
   json: boolean
@@ -43,6 +44,7 @@ export async function envCommand(rt: Runtime, args: Args, out: Output) {
   const [, sub, id] = args.positionals
   switch (sub) {
     case 'create': {
+      if (args.has('count')) return createManyCommand(rt, args, out, algorithm(args.get('alg')))
       const name = args.get('name')
       if (!name) throw new EnvironmentError('--name is required')
       const type = args.get('type') ?? 'development'

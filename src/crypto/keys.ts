@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, randomBytes } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto'
 import {
   chmodSync,
   existsSync,
@@ -248,6 +255,8 @@ export interface KeyStore {
   signingKey(now: number): SigningKey
   jwks(now: number): { keys: PublicJwk[] }
   jwksJson(now: number): string
+  /** The body and its strong ETag (a hash of the body), computed once per change. */
+  jwksDocument(now: number): { json: string; etag: string }
   all(): SigningKey[]
   reload(): void
 }
@@ -256,7 +265,7 @@ export function openKeyStore(dir: string): KeyStore {
   let keys: SigningKey[] = []
   let dirMtime = -1
   let checkedAt = 0
-  let jwksCache: { json: string; validUntil: number; from: number } | null = null
+  let jwksCache: { json: string; etag: string; validUntil: number; from: number } | null = null
 
   function reload() {
     dirMtime = existsSync(dir) ? statSync(dir).mtimeMs : -1
@@ -272,17 +281,19 @@ export function openKeyStore(dir: string): KeyStore {
   }
   // The JWKS body changes only when a key is retired (or files change), so it is cached
   // until the next retire_at.
-  function jwksJson(now: number) {
+  function jwksDocument(now: number) {
     fresh()
-    if (jwksCache && now >= jwksCache.from && now < jwksCache.validUntil) return jwksCache.json
+    if (jwksCache && now >= jwksCache.from && now < jwksCache.validUntil) return jwksCache
     const published = publishedAt(keys, now)
     const nextChange = Math.min(
       ...keys.map((k) => (k.retireAt !== null && k.retireAt > now ? k.retireAt : Infinity)),
     )
     const json = JSON.stringify({ keys: published.map((k) => k.publicJwk) })
-    jwksCache = { json, validUntil: nextChange, from: now }
-    return json
+    const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`
+    jwksCache = { json, etag, validUntil: nextChange, from: now }
+    return jwksCache
   }
+  const jwksJson = (now: number) => jwksDocument(now).json
   reload()
   return {
     signingKey(now) {
@@ -293,6 +304,7 @@ export function openKeyStore(dir: string): KeyStore {
     },
     jwks: (now) => JSON.parse(jwksJson(now)) as { keys: PublicJwk[] },
     jwksJson,
+    jwksDocument,
     all: () => {
       fresh()
       return keys

@@ -59,6 +59,8 @@ export interface PasswordHasherOptions {
   memoryCost?: number
   timeCost?: number
   log?: HasherLog
+  /** Told how long each job waited for a slot (ms) when it starts: the metrics' queue wait. */
+  onWait?: (ms: number) => void
   work?: PasswordWork
   /** setTimeout (unref'd) by default; tests fire deadlines themselves. */
   timer?: Timer
@@ -183,9 +185,11 @@ export function createPasswordHasher(opts: PasswordHasherOptions): PasswordHashe
     return new Promise<T>((resolve, reject) => {
       let state: 'waiting' | 'running' | 'done' = 'waiting'
       let answered = false
+      const askedAt = performance.now()
       const job: Job = {
         begin() {
           state = 'running'
+          opts.onWait?.(performance.now() - askedAt)
           let promise: Promise<T>
           try {
             promise = task()

@@ -2,12 +2,16 @@ import type { AppError } from '../lib/errors'
 import type { PathAliases } from './aliases'
 import { createBapi } from './bapi'
 import { bapiAliases } from './bapi/aliases'
+import { createOauthCallback } from './browser/oauth-callback'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
 import type { BodyPolicy } from './dispatch'
 import { createDocs } from './docs'
 import { createFapi } from './fapi'
 import { fapiOrigins, sendClientToken } from './fapi/edge'
+import { createOauthApi, createOauthPages, OAUTH_PAGE_PATHS } from './oauth'
+import { htmlErrorResponse } from './shared/error-page'
 import { authenticationInvalid } from './shared/errors'
+import { oauthErrorResponse } from './shared/oauth-errors'
 import { clerkErrorResponse, type Presenter } from './shared/presenter'
 import { FAPI_RATE_RULES, type RateRule } from './shared/rate-limit'
 import type { RequestState, SurfaceName } from './shared/request-state'
@@ -133,6 +137,24 @@ export function defaultSurfaces(): Surface[] {
   const docs = createDocs({ bapi, fapi, wellknown })
   return [
     {
+      // The OAuth provider's pages (authorize, consent, hosted sign-in): a person is looking.
+      name: 'browser',
+      match: { path: (p) => OAUTH_PAGE_PATHS.includes(p) },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: { json: 'unchecked' }, finish: sendClientToken },
+      present: htmlErrorResponse,
+      app: createOauthPages(),
+    },
+    {
+      // Token, introspection, revocation, userinfo: RFC 6749 bodies, open to SPA clients.
+      name: 'oauth',
+      match: { path: '/oauth' },
+      env: 'host',
+      edge: { cors: 'any', methodOverride: false, body: { json: 'unchecked' } },
+      present: oauthErrorResponse,
+      app: createOauthApi(),
+    },
+    {
       name: 'docs',
       match: { path: docs.matches },
       env: 'none',
@@ -147,6 +169,15 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: wellknown,
+    },
+    {
+      // Social sign-in's callback: HTML errors, and a provider's cross-site form POST is accepted.
+      name: 'browser',
+      match: { path: '/v1/oauth-callback' },
+      env: 'host',
+      edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
+      present: htmlErrorResponse,
+      app: createOauthCallback(),
     },
     {
       name: 'bapi',

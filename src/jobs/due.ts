@@ -46,6 +46,14 @@ export const messagesDue = (ctx: EnvContext) =>
 export const webhooksDue = (ctx: EnvContext) =>
   earliest(ctx, 'SELECT min(next_attempt_at) AS at FROM webhook_deliveries')
 
+/** Deliveries not yet sent (pending, or claimed and being sent). */
+export const webhookBacklog = (ctx: EnvContext) =>
+  ctx.client
+    .query<{ n: number }, []>(
+      "SELECT count(*) AS n FROM webhook_deliveries WHERE status IN ('pending', 'sending')",
+    )
+    .get()?.n ?? 0
+
 /**
  * The next signing key whose retention ends (then prune-keys deletes its file), from the files
  * as prune-keys reads them (the key store re-reads a changed folder only once a second).

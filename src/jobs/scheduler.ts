@@ -117,6 +117,18 @@ export function createScheduler(deps: {
   timers?: Timers
   /** Defaults to SWEEP_MS. */
   sweepMs?: number
+  /**
+   * A worker of a server group that is not its leader: jobs run only in the leader, so every
+   * env's jobs run in exactly one process. This one still records the deadlines its writes
+   * create (the registry's due times, which the leader reads) and hands its kicks to the
+   * leader with `forward` once the writing transaction has committed.
+   */
+  follower?: { forward(envId: string, jobName: string): void }
+  /**
+   * Told of every job run: how late it started after its work was due (or after its kick), how
+   * long it ran (ms) and whether it threw. The metrics' job lag.
+   */
+  onJob?: (run: { job: string; lagMs: number; ms: number; ok: boolean }) => void
 }): Scheduler {
   const timers = deps.timers ?? systemTimers
   const sweepMs = deps.sweepMs ?? SWEEP_MS
@@ -178,16 +190,30 @@ export function createScheduler(deps: {
     }
   }
 
-  /** Whether the job has work in the env now (a job that cannot say always has). */
-  function jobDue(job: EnvJob, ctx: EnvContext, now: number): boolean {
-    if (!job.nextDue) return true
+  /** When the job's work in the env came due, or null when it has none now (a job that cannot say always has). */
+  function jobDue(job: EnvJob, ctx: EnvContext, now: number): number | null {
+    if (!job.nextDue) return now
     try {
       const at = job.nextDue(ctx, now)
-      return at !== null && at <= now
+      return at !== null && at <= now ? at : null
     } catch (err) {
       deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job due time failed')
-      return true
+      return now
     }
+  }
+
+  /** Runs one job, logging what it throws and telling onJob. */
+  async function runJob(job: EnvJob, ctx: EnvContext, dueAt: number) {
+    const started = performance.now()
+    const lagMs = Math.max(0, deps.clock.now() - dueAt)
+    let ok = true
+    try {
+      await job.run(ctx)
+    } catch (err) {
+      ok = false
+      deps.log.error({ err, job: job.name, env_id: ctx.id }, 'job failed')
+    }
+    deps.onJob?.({ job: job.name, lagMs, ms: performance.now() - started, ok })
   }
 
   /**
@@ -202,13 +228,10 @@ export function createScheduler(deps: {
       await breathe(stats, 'open')
       // Once started, an env's due jobs all run (stop() waits for them).
       for (const job of deps.jobs) {
-        if (!jobDue(job, lease.ctx, now)) continue
+        const dueAt = jobDue(job, lease.ctx, now)
+        if (dueAt === null) continue
         await breathe(stats, 'due check')
-        try {
-          await job.run(lease.ctx)
-        } catch (err) {
-          deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
-        }
+        await runJob(job, lease.ctx, dueAt)
         // An async job (webhook delivery) waited on the network: its own turns don't count.
         stats.stepStart = performance.now()
       }
@@ -283,6 +306,7 @@ export function createScheduler(deps: {
       }
       await breathe(stats, 'refresh')
     }
+    if (deps.follower) return
     const due = deps.registry.dueEnvs(now)
     stats.due = due.length
     for (const envId of due) {
@@ -297,6 +321,7 @@ export function createScheduler(deps: {
   }
 
   async function runKicked(envId: string, job: EnvJob, entry: { started: boolean; again: boolean }) {
+    const kickedAt = deps.clock.now()
     await new Promise((resolve) => setTimeout(resolve, 0))
     entry.started = true
     do {
@@ -305,9 +330,7 @@ export function createScheduler(deps: {
       const lease = leaseFor(envId, deps.clock.now())
       if (!lease) return
       try {
-        await job.run(lease.ctx)
-      } catch (err) {
-        deps.log.error({ err, job: job.name, env_id: envId }, 'job failed')
+        await runJob(job, lease.ctx, kickedAt)
       } finally {
         lease.release()
       }
@@ -318,6 +341,11 @@ export function createScheduler(deps: {
     if (stopped) return
     const job = deps.jobs.find((j) => j.name === jobName)
     if (!job) return
+    const { follower } = deps
+    if (follower) {
+      setTimeout(() => follower.forward(envId, jobName), 0)
+      return
+    }
     const key = `${envId}/${jobName}`
     const queued = kicks.get(key)
     if (queued) {

@@ -26,6 +26,8 @@ export const PREFIXES = {
   jwtTemplate: 'jtmp',
   oauthApplication: 'oa',
   oauthGrant: 'oag',
+  oauthCode: 'oac',
+  oauthToken: 'oatk',
   enterpriseConnection: 'ec',
   enterpriseAccount: 'entacc',
   externalAccount: 'extacc',

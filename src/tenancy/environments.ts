@@ -1,4 +1,13 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { createDataKey, createKeySet, type KeySource, type SigningAlgorithm } from '../crypto/keys'
 import { randomToken } from '../crypto/secrets'
@@ -47,6 +56,12 @@ export interface CreateEnvironmentInput {
   /** Frontend hosts; a development env defaults to `<slug>-<random>.localhost`. */
   hosts?: string[]
   algorithm?: SigningAlgorithm
+  /**
+   * A migrated, empty env database (`createEnvTemplate`) copied instead of creating and
+   * migrating a new file: the bulk path (`env create --count`). Ids, keys and rows are the
+   * env's own either way.
+   */
+  template?: string
 }
 
 export interface CreatedEnvironment extends EnvironmentInfo {
@@ -86,6 +101,7 @@ export async function createEnvironment(
   try {
     createDataKey(envKeysDir(dir))
     await createKeySet(envKeysDir(dir), algorithm, now, deps.keys)
+    if (input.template) copyFileSync(input.template, envDbFile(dir))
     const { client, db } = openEnvDatabase(envDbFile(dir))
     try {
       db.transaction((tx) => {
@@ -120,6 +136,16 @@ export async function createEnvironment(
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
+}
+
+/**
+ * An empty env database with every migration applied, closed (so a single file, no WAL), for
+ * `template` in createEnvironment: copying it costs a file copy instead of a migration run.
+ */
+export function createEnvTemplate(file: string) {
+  rmSync(file, { force: true })
+  const { client } = openEnvDatabase(file)
+  client.close()
 }
 
 /** Writes (or rewrites) the registry entries of one env from its own file. */

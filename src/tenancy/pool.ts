@@ -47,6 +47,8 @@ export interface EnvPool {
   markSeen(envId: string): void
   /** Envs that failed to open, why, and when they are tried again. */
   unavailable(): Array<{ id: string; reason: string; retryAt: number }>
+  /** Handles opened (LRU and background ones) and pushed out of the LRU, since start. */
+  stats(): { opens: number; evictions: number }
   closeAll(): void
 }
 
@@ -230,6 +232,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
   const entries = new Map<string, Entry>()
   const broken = new Map<string, Broken>()
   const transients = new Map<string, Entry>()
+  const counts = { opens: 0, evictions: 0 }
 
   function close(id: string, entry: Entry) {
     try {
@@ -267,6 +270,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       const ctx = buildContext(deps, envId)
       const changes = ctx.client.query<{ n: number }, []>('SELECT total_changes() AS n')
       const count = () => changes.get()?.n ?? 0
+      counts.opens++
       if (known) {
         broken.delete(envId)
         deps.log.info({ env_id: envId }, 'environment available again')
@@ -329,6 +333,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       entries.set(envId, opened)
       while (entries.size > deps.maxOpen) {
         const [oldId, oldest] = entries.entries().next().value as [string, Entry]
+        counts.evictions++
         evictEntry(oldId, oldest)
       }
       return leaseOf(envId, opened)
@@ -361,6 +366,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       if (entry) entry.seen = entry.changes()
     },
     unavailable: () => [...broken].map(([id, b]) => ({ id, reason: b.reason, retryAt: b.retryAt })),
+    stats: () => ({ ...counts }),
     closeAll() {
       for (const [id, entry] of [...entries]) evictEntry(id, entry)
     },

@@ -67,11 +67,11 @@ function waitForOutput(stream: ReadableStream<Uint8Array>, pattern: RegExp, time
 }
 
 describe('compiled binary', () => {
-  it('serves JWKS on an empty data dir and stops cleanly on SIGTERM', async () => {
+  it('serves JWKS on an empty data dir with two workers and stops cleanly on SIGTERM', async () => {
     const data = join(tmp, 'data-serve')
     mkdirSync(data)
     const port = freePort()
-    server = Bun.spawn([binary, 'serve', '--port', String(port), '--data', data], {
+    server = Bun.spawn([binary, 'serve', '--port', String(port), '--data', data, '--workers', '2'], {
       cwd,
       env: childEnv,
       stdin: 'ignore',
@@ -84,6 +84,8 @@ describe('compiled binary', () => {
       15_000,
     )
     expect(stdout).toContain('created development environment env_')
+    // The compiled binary starts its member as itself.
+    expect(stdout).toContain('2 server processes share the port')
 
     const res = await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`, {
       headers: { Host: 'localhost' },
@@ -97,7 +99,7 @@ describe('compiled binary', () => {
     const code = await server.exited
     if (code !== 0) throw new Error(`exit ${code}; stderr:\n${await new Response(server.stderr).text()}`)
     expect(code).toBe(0)
-  })
+  }, 30_000)
 
   it('creates an environment from the CLI', async () => {
     const data = join(tmp, 'data-cli')

@@ -36,15 +36,26 @@ export interface Running {
   stop(): Promise<number>
 }
 
-/** Starts `serve` on a loopback port and waits for its "listening" line. */
-export async function startServer(command: string[], dataDir: string, port: number): Promise<Running> {
-  const proc = Bun.spawn([...command, 'serve', '--port', String(port), '--data', dataDir], {
-    cwd: ROOT,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: { ...process.env, AUTHN_HOSTNAME: '127.0.0.1', AUTHN_LOG_LEVEL: 'info' },
-  })
+/**
+ * Starts `serve` on a loopback port and waits for its "listening" line. One server process
+ * unless `workers` says otherwise (the default, one per CPU, is tested in workers.test.ts).
+ */
+export async function startServer(
+  command: string[],
+  dataDir: string,
+  port: number,
+  workers = 1,
+): Promise<Running> {
+  const proc = Bun.spawn(
+    [...command, 'serve', '--port', String(port), '--data', dataDir, '--workers', String(workers)],
+    {
+      cwd: ROOT,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { ...process.env, AUTHN_HOSTNAME: '127.0.0.1', AUTHN_LOG_LEVEL: 'info' },
+    },
+  )
   const reader = proc.stdout.getReader()
   const decoder = new TextDecoder()
   let banner = ''

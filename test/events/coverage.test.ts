@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { withTx } from '../../src/db/tx'
+import { linkAccount } from '../../src/domain/external-accounts/service'
+import { grantConsent } from '../../src/domain/oauth/service'
 import type { Browser } from '../helpers/browser'
 import {
   type Act,
@@ -449,6 +454,80 @@ const jwtTemplates: Area = {
   },
 }
 
+// ---- OAuth providers (BAPI) -----------------------------------------------------------------
+
+const oauthProviders: Area = {
+  name: 'OAuth providers',
+  routes: {
+    'BAPI POST /v1/oauth-providers': emits('oauthProvider.created', (s, act) =>
+      act.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'google',
+        provider_key: s.unique('google_'),
+        client_id: 'c',
+        client_secret: 's',
+      }),
+    ),
+    'BAPI PATCH /v1/oauth-providers/:id': emits('oauthProvider.updated', async (s, act) => {
+      const p = await s.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'github',
+        provider_key: s.unique('github_'),
+        client_id: 'c',
+      })
+      await act.bapi('PATCH', `/v1/oauth-providers/${p.id}`, { enabled: false })
+    }),
+    'BAPI DELETE /v1/oauth-providers/:id': emits('oauthProvider.deleted', async (s, act) => {
+      const p = await s.bapi('POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'slack',
+        provider_key: s.unique('slack_'),
+        client_id: 'c',
+      })
+      await act.bapi('DELETE', `/v1/oauth-providers/${p.id}`)
+    }),
+    'FAPI POST /v1/me/external-accounts': exempt(
+      'starts connecting a provider: issues a redirect challenge; the account is linked (externalAccount.created) by the callback',
+    ),
+    'FAPI DELETE /v1/me/external-accounts/:id': emits(
+      ['externalAccount.deleted', 'user.updated'],
+      async (s, act) => {
+        const p = await s.bapi('POST', '/v1/oauth-providers', {
+          provider_kind: 'preset',
+          preset: 'discord',
+          provider_key: s.unique('discord_'),
+          client_id: 'c',
+        })
+        const person = await s.signedIn()
+        // Linked as a callback would (no tokens: nothing to revoke at the real provider).
+        const account = s.h.ctx((ctx) =>
+          withTx(ctx, (tx) =>
+            linkAccount(tx, ctx, {
+              userId: person.user.id,
+              providerId: p.id,
+              provider: p.provider_key,
+              profile: {
+                providerUserId: s.unique('discord-user-'),
+                email: null,
+                emailVerified: false,
+                firstName: null,
+                lastName: null,
+                username: null,
+                imageUrl: null,
+              },
+              tokens: null,
+            }),
+          ),
+        )
+        await act.fapi(person.b, 'DELETE', `/v1/me/external-accounts/${account.id}`)
+      },
+    ),
+    'BAPI POST /v1/oauth-providers/:id/test': exempt(
+      'a dry-run probe of the provider endpoints; it reads and reports, nothing is stored',
+    ),
+  },
+}
+
 // ---- webhook endpoints (BAPI) ---------------------------------------------------------------
 
 const DELIVERY_CONFIG = exempt(
@@ -714,6 +793,93 @@ const orgMembers: Area = {
 
 // ---- the table and the suite ----------------------------------------------------------------
 
+// ---- OAuth applications (BAPI) and the user's authorised apps (FAPI) ------------------------
+
+const oauthApp = (s: Stage) =>
+  s.bapi('POST', '/v1/oauth-applications', {
+    name: s.unique('app'),
+    redirect_uris: ['https://app.example.com/cb'],
+  })
+/** A user who authorised an app, and the grant (made through the provider's consent service). */
+async function oauthGrant(s: Stage) {
+  const app = await oauthApp(s)
+  const person = await s.signedIn()
+  const grant = s.h.ctx((ctx) => grantConsent(ctx, app.id, person.user.id, ['profile']))
+  return { app, person, grant }
+}
+
+const oauthApps: Area = {
+  name: 'oauth applications',
+  routes: {
+    'BAPI POST /v1/oauth-applications': emits('oauthApplication.created', (_s, act) =>
+      act.bapi('POST', '/v1/oauth-applications', {
+        name: 'App',
+        redirect_uris: ['https://app.example.com/cb'],
+      }),
+    ),
+    'BAPI PATCH /v1/oauth-applications/:id': emits('oauthApplication.updated', async (s, act) => {
+      const app = await oauthApp(s)
+      await act.bapi('PATCH', `/v1/oauth-applications/${app.id}`, { name: 'Renamed' })
+    }),
+    'BAPI DELETE /v1/oauth-applications/:id': emits(
+      ['oauthGrant.revoked', 'oauthApplication.deleted'],
+      async (s, act) => {
+        const { app } = await oauthGrant(s)
+        await act.bapi('DELETE', `/v1/oauth-applications/${app.id}`)
+      },
+    ),
+    'BAPI POST /v1/oauth-applications/:id/rotate-secret': emits(
+      'oauthApplication.updated',
+      async (s, act) => {
+        const app = await oauthApp(s)
+        await act.bapi('POST', `/v1/oauth-applications/${app.id}/rotate-secret`)
+      },
+    ),
+    'BAPI DELETE /v1/oauth-applications/:id/authorization-grants/:grant_id': emits(
+      'oauthGrant.revoked',
+      async (s, act) => {
+        const { app, grant } = await oauthGrant(s)
+        await act.bapi('DELETE', `/v1/oauth-applications/${app.id}/authorization-grants/${grant.id}`)
+      },
+    ),
+    'FAPI DELETE /v1/me/oauth-authorization-grants/:id': emits('oauthGrant.revoked', async (s, act) => {
+      const { person, grant } = await oauthGrant(s)
+      await act.fapi(person.b, 'DELETE', `/v1/me/oauth-authorization-grants/${grant.id}`)
+    }),
+  },
+}
+
+// ---- enterprise SSO (BAPI) ------------------------------------------------------------------
+
+const samlConnection = (s: Stage) => ({
+  name: s.unique('Corp '),
+  protocol: 'saml',
+  domains: [`${s.unique('corp')}.test`],
+  saml_idp_entity_id: 'https://idp.corp.test/saml',
+  saml_idp_sso_url: 'https://idp.corp.test/sso',
+  saml_idp_certificate: readFileSync(join(import.meta.dir, '../fixtures/saml/idp.crt'), 'utf8'),
+})
+
+const enterpriseSso: Area = {
+  name: 'enterprise SSO',
+  routes: {
+    'BAPI POST /v1/enterprise-connections': emits('enterpriseConnection.created', (s, act) =>
+      act.bapi('POST', '/v1/enterprise-connections', samlConnection(s)),
+    ),
+    'BAPI PATCH /v1/enterprise-connections/:id': emits('enterpriseConnection.updated', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('PATCH', `/v1/enterprise-connections/${c.id}`, { name: 'Renamed' })
+    }),
+    'BAPI DELETE /v1/enterprise-connections/:id': emits('enterpriseConnection.deleted', async (s, act) => {
+      const c = await s.bapi('POST', '/v1/enterprise-connections', samlConnection(s))
+      await act.bapi('DELETE', `/v1/enterprise-connections/${c.id}`)
+    }),
+    'BAPI POST /v1/enterprise-connections/:id/test': exempt(
+      'a dry-run probe of the IdP (metadata, certificates, discovery): reads and fetches, changes nothing',
+    ),
+  },
+}
+
 const AREAS: Area[] = [
   users,
   instance,
@@ -725,10 +891,13 @@ const AREAS: Area[] = [
   tickets,
   messages,
   jwtTemplates,
+  oauthProviders,
   webhooks,
   organizations,
   roles,
   orgMembers,
+  oauthApps,
+  enterpriseSso,
 ]
 
 /** Every area's entries in one table; a route classified twice is a mistake. */

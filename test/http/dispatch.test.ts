@@ -7,6 +7,27 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
+describe('JWKS revalidation', () => {
+  it('carries a strong ETag and answers If-None-Match with an empty 304 and the same caching headers', async () => {
+    const url = `https://${h.env.host}/.well-known/jwks.json`
+    const first = await h.request(url)
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/)
+    for (const held of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await h.request(url, { headers: { 'if-none-match': held } })
+      expect(again.status).toBe(304)
+      expect(await again.text()).toBe('')
+      expect(again.headers.get('etag')).toBe(etag)
+      expect(again.headers.get('cache-control')).toBe(first.headers.get('cache-control'))
+    }
+    const stale = await h.request(url, { headers: { 'if-none-match': '"something-else"' } })
+    expect(stale.status).toBe(200)
+    expect(await stale.json()).toEqual(await first.json())
+    const bapi = await h.bapi('GET', '/v1/jwks')
+    expect(bapi.headers.get('etag')).toBe(etag)
+  })
+})
+
 describe('dispatcher', () => {
   it('answers an unknown route under /v1 with route_not_found and a trace id', async () => {
     const res = await h.bapi('GET', '/v1/nope')

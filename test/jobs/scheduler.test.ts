@@ -162,6 +162,8 @@ describe('scheduler', () => {
   it('prunes signing keys past their retention', async () => {
     const dir = h.ctx((ctx) => envKeysDir(ctx.dir))
     const old = readKeys(dir)[0]!.kid
+    const jwksUrl = `https://${h.env.host}/.well-known/jwks.json`
+    const tagBefore = (await h.request(jwksUrl)).headers.get('etag')
     await rotateKeys(dir, h.clock.now(), { immediate: true })
     const s = createScheduler({
       jobs: [pruneKeysJob],
@@ -180,5 +182,9 @@ describe('scheduler', () => {
       keys: Array<{ kid: string }>
     }
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).not.toContain(old)
+    // A verifier revalidating the old document is told it changed.
+    const revalidated = await h.request(jwksUrl, { headers: { 'if-none-match': tagBefore! } })
+    expect(revalidated.status).toBe(200)
+    expect(revalidated.headers.get('etag')).not.toBe(tagBefore)
   })
 })

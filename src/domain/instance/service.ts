@@ -7,6 +7,7 @@ import { environmentRow, writeSettings } from '../../tenancy/env-store'
 import { envKeysDir } from '../../tenancy/paths'
 import { FACTOR_NEEDS_IDENTIFIER, InstanceSettings } from '../../tenancy/settings'
 import { emit } from '../events/service'
+import { socialConnections } from '../oauth-providers/service'
 import { checkOrganizationSettings } from '../organizations/rbac'
 
 export type SettingsPatch = { [K in keyof InstanceSettings]?: DeepPartial<InstanceSettings[K]> }
@@ -180,6 +181,7 @@ export function publicEnvironment(ctx: EnvContext) {
       password: s.password,
       single_session_mode: !s.session.multi_session,
       email_link_require_same_client: s.email_link_require_same_client,
+      social: socialConnections(ctx),
     },
     organization_settings: s.organizations,
   }

@@ -16,21 +16,42 @@ const headers = {
   'access-control-allow-origin': '*',
 }
 
-/**
- * JWKS is served pre-serialized: it is fetched by every verifier, and the body only changes
- * when keys rotate or retire.
- */
-const jwksResponse = (env: { keys: { jwksJson(now: number): string }; clock: { now(): number } }) =>
-  new Response(env.keys.jwksJson(env.clock.now()), { headers })
+type JwksEnv = {
+  keys: { jwksDocument(now: number): { json: string; etag: string } }
+  clock: { now(): number }
+}
 
-export const jwksBapi = capabilityRoutes('bapi:jwks').get('/v1/jwks', ({ env }) => jwksResponse(env), {
-  response: { 200: Jwks },
-  detail: { summary: "The environment's public signing keys", tags: ['JWKS'] },
-})
+/**
+ * JWKS is served pre-serialized with its ETag: it is fetched by every verifier, and the body
+ * only changes when keys rotate or retire. A verifier revalidating what it holds gets a 304.
+ */
+function jwksResponse(env: JwksEnv, request: Request) {
+  const doc = env.keys.jwksDocument(env.clock.now())
+  let withTag = tagged.get(doc)
+  if (!withTag) {
+    withTag = { ...headers, etag: doc.etag }
+    tagged.set(doc, withTag)
+  }
+  const held = request.headers.get('if-none-match')
+  if (held?.split(',').some((t) => t.trim().replace(/^W\//, '') === doc.etag || t.trim() === '*'))
+    return new Response(null, { status: 304, headers: withTag })
+  return new Response(doc.json, { headers: withTag })
+}
+/** The response headers of each JWKS document, made once. */
+const tagged = new WeakMap<object, Record<string, string>>()
+
+export const jwksBapi = capabilityRoutes('bapi:jwks').get(
+  '/v1/jwks',
+  ({ env, request }) => jwksResponse(env, request),
+  {
+    response: { 200: Jwks },
+    detail: { summary: "The environment's public signing keys", tags: ['JWKS'] },
+  },
+)
 
 export const jwksWellKnown = capabilityRoutes('wellknown:jwks').get(
   '/.well-known/jwks.json',
-  ({ env }) => jwksResponse(env),
+  ({ env, request }) => jwksResponse(env, request),
   {
     response: { 200: Jwks },
     detail: { summary: 'Public signing keys (JWKS) of the environment on this host', tags: ['JWKS'] },

@@ -1,6 +1,7 @@
 import { type Static, t } from 'elysia'
 import { PaginationQuery } from '../../http/shared/pagination'
 import { idPattern } from '../../lib/ids'
+import { ExternalAccountResource } from '../external-accounts/model'
 
 const Metadata = t.Record(t.String(), t.Unknown())
 const Verification = t.Nullable(
@@ -48,6 +49,7 @@ export const UserResource = t.Object({
   primary_phone_number_id: t.Nullable(t.String()),
   email_addresses: t.Array(EmailAddressResource),
   phone_numbers: t.Array(PhoneNumberResource),
+  external_accounts: t.Array(ExternalAccountResource),
   password_enabled: t.Boolean(),
   password_last_updated_at: t.Nullable(t.Integer()),
   totp_enabled: t.Boolean(),

@@ -1,4 +1,5 @@
 import type { EnvContext } from '../../tenancy/context'
+import { externalAccountResources } from '../external-accounts/service'
 import type { UserResource } from './model'
 import type { EmailAddressRow, PhoneNumberRow, UserRow } from './schema'
 
@@ -68,6 +69,7 @@ export function toUserResource(
     primary_phone_number_id: u.primaryPhoneNumberId,
     email_addresses: emails.map(toEmailAddressResource),
     phone_numbers: phones.map(toPhoneNumberResource),
+    external_accounts: externalAccountResources(ctx, u.id),
     password_enabled: u.passwordDigest !== null,
     password_last_updated_at: u.passwordUpdatedAt,
     totp_enabled: mfa.totp,

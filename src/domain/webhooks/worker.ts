@@ -27,6 +27,8 @@ const CONCURRENCY = 10
 
 export interface WorkerOptions {
   timeoutMs: number
+  /** Told of every delivery attempt's outcome (the metrics' delivery failures). */
+  onAttempt?: (ok: boolean) => void
 }
 
 /**
@@ -121,7 +123,7 @@ function claimDue(ctx: EnvContext, opts: WorkerOptions): Claim[] {
 }
 
 /** Writes the attempt and moves the delivery (and its endpoint's health) on. */
-function record(ctx: EnvContext, claim: Claim, result: SendResult) {
+function record(ctx: EnvContext, claim: Claim, result: SendResult, onAttempt?: (ok: boolean) => void) {
   const now = ctx.clock.now()
   const ok = result.error === null
   const disabled = withTx(ctx, (tx) => {
@@ -179,6 +181,7 @@ function record(ctx: EnvContext, claim: Claim, result: SendResult) {
     }
     return false
   })
+  onAttempt?.(ok)
   if (!ok) ctx.log.info({ delivery_id: claim.deliveryId, error: result.error }, 'webhook attempt failed')
   if (disabled) {
     // New events must stop fanning out to it.
@@ -196,7 +199,7 @@ async function attempt(ctx: EnvContext, claim: Claim, opts: WorkerOptions) {
       maxResponseBytes: MAX_RESPONSE_BYTES,
       publicOnly: ctx.type === 'production',
     })
-    record(ctx, claim, result)
+    record(ctx, claim, result, opts.onAttempt)
   } finally {
     inFlight.delete(claim.key)
   }

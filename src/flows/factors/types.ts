@@ -102,10 +102,11 @@ export interface ExternalIdentity {
 /**
  * What a callback (or an identifying factor) established. `user`: the factor yields the user
  * itself (a ticket, an IdP-initiated assertion, a discoverable passkey). `transfer`: a verified
- * external identity without a user, which the client may turn into a sign-up.
+ * external identity without a user, which the client may turn into a sign-up. A `user` outcome's
+ * `commit` runs in the sign-in's transaction (the factor links or refreshes its external account).
  */
 export type FactorOutcome =
-  | { kind: 'user'; userId: string }
+  | { kind: 'user'; userId: string; commit?: (tx: EnvTx, ctx: EnvContext) => void }
   | { kind: 'transfer'; identity: ExternalIdentity }
   | { kind: 'failed'; error: AppError }
 

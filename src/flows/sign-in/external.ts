@@ -46,14 +46,14 @@ function applyToSignIn(
   c: ChallengeRow,
   strategy: string,
   outcome: FactorOutcome,
-): { status: string; session: string | null } {
+): { status: string; session: string | null; error?: string } {
   const signIn = findSignIn(tx, c.parentId)
   if (!signIn || signIn.firstFactorChallengeId !== c.id || signIn.status === 'complete') {
     throw externalStateInvalid()
   }
   if (outcome.kind === 'failed') {
     failChallenge(tx, ctx, c)
-    return { status: 'failed', session: null }
+    return { status: 'failed', session: null, error: outcome.error.items[0]?.code }
   }
   if (outcome.kind === 'transfer') {
     markTransferable(tx, ctx, c, { ...outcome.identity })
@@ -64,6 +64,7 @@ function applyToSignIn(
   const user = findUser(ctx, outcome.userId)
   if (!user) throw externalStateInvalid()
   assertMaySignIn(user.user, ctx.clock.now())
+  outcome.commit?.(tx, ctx)
   markVerified(tx, ctx, c, actor.client?.id ?? null)
   const current = updateSignIn(tx, ctx, signIn, { userId: user.user.id, status: 'needs_first_factor' })
   const done = afterFirstFactor(tx, ctx, actor, current, user, strategy)
@@ -84,10 +85,11 @@ export async function completeExternalVerification(
 ): Promise<string> {
   const c = findByState(ctx, state)
   if (!c?.externalUrl) throw externalStateInvalid()
-  const back = (status: string, session: string | null = null) =>
+  const back = (status: string, session: string | null = null, error: string | null = null) =>
     withParams(c.redirectUrl ?? ctx.frontendUrl(), {
       __authn_status: status,
       __authn_created_session: session,
+      error,
     })
   if (c.status === 'verified' || c.status === 'transferable' || c.status === 'failed')
     throw externalStateInvalid()
@@ -97,5 +99,5 @@ export async function completeExternalVerification(
   if (!factor?.callback || c.parentType !== 'sign_in') throw externalStateInvalid()
   const outcome = await factor.callback(ctx, c, params)
   const result = withTx(ctx, (tx) => applyToSignIn(tx, ctx, actor, c, factor.strategy, outcome))
-  return back(result.status, result.session)
+  return back(result.status, result.session, result.error ?? null)
 }

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { environmentFapi } from '../../domain/instance/fapi.routes'
+import { myOauthGrantsFapi } from '../../domain/oauth/fapi.routes'
 import { emailAddressesFapi, meFapi, phoneNumbersFapi } from '../../flows/account/fapi.routes'
 import { mfaFapi, stepUpFapi } from '../../flows/account/mfa.routes'
 import { clientsFapi } from '../../flows/client/fapi.routes'
@@ -8,6 +9,7 @@ import { linksFapi } from '../../flows/links.routes'
 import { organizationsFapi } from '../../flows/organizations.routes'
 import { signInsFapi } from '../../flows/sign-in/fapi.routes'
 import { signUpsFapi } from '../../flows/sign-up/fapi.routes'
+import { externalAccountsFapi } from '../../flows/social/fapi.routes'
 import { edgeParsedBody } from '../shared/parsed-body'
 import { clerkPresenter } from '../shared/presenter'
 import { ELYSIA_CONFIG } from '../shared/routes'
@@ -31,4 +33,6 @@ export const createFapi = () =>
     .use(stepUpFapi)
     .use(linksFapi)
     .use(organizationsFapi)
+    .use(myOauthGrantsFapi)
+    .use(externalAccountsFapi)
     .use(devBrowserFapi)

@@ -170,18 +170,24 @@ export const clerkErrorResponse: Presenter = (error, state) => {
  * keeps these answers byte-for-byte what they were.
  */
 export const clerkPresenter = () =>
-  new Elysia().onError({ as: 'global' }, ({ error, code, request, set }) => {
-    const state = requestState(request) ?? detached(request)
-    const err = fromElysia(error, code)
-    if (err instanceof AppError) {
-      set.status = err.status
-      if (err.headers) for (const [k, v] of Object.entries(err.headers)) set.headers[k] = v
-      return envelope(err.items, state.traceId)
-    }
-    reportUnexpected(err, state)
-    set.status = 500
-    return envelope([internalError()], state.traceId)
-  })
+  new Elysia()
+    // The matched route's template, for the metrics (known once routed, before validation).
+    .onTransform({ as: 'global' }, ({ route, request }) => {
+      const state = requestState(request)
+      if (state) state.route = route
+    })
+    .onError({ as: 'global' }, ({ error, code, request, set }) => {
+      const state = requestState(request) ?? detached(request)
+      const err = fromElysia(error, code)
+      if (err instanceof AppError) {
+        set.status = err.status
+        if (err.headers) for (const [k, v] of Object.entries(err.headers)) set.headers[k] = v
+        return envelope(err.items, state.traceId)
+      }
+      reportUnexpected(err, state)
+      set.status = 500
+      return envelope([internalError()], state.traceId)
+    })
 
 /*
  * Surfaces run with `normalize: false`: Elysia would otherwise strip unknown body parameters

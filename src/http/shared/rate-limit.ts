@@ -9,15 +9,53 @@ export interface RateRule {
   windowMs: number
 }
 
+/** A fixed window's state after counting one more request in it. */
+export interface RateWindow {
+  start: number
+  count: number
+}
+
 /**
- * Fixed-window counters per (env, bucket, client), in memory: one process owns its envs, so the
- * counts are complete. Old windows are swept as they are replaced. A client is its IPv4 address
- * or its IPv6 /64 (rateKeyOf); behind a reverse proxy the server passes the address the trusted
- * proxies forwarded (client-address.ts).
+ * Where the windows live. The server's is a SQLite file in the data root
+ * (src/tenancy/rate-windows.ts), so the workers of one server share the counts; this one, in
+ * memory, serves a single process (tests, the harness).
  */
-export function createRateLimiter(rules: readonly RateRule[], now: () => number = Date.now) {
-  const windows = new Map<string, { start: number; count: number }>()
+export interface RateStore {
+  /** Counts one request under `key`, opening a new window when the current one has ended. */
+  hit(key: string, now: number, windowMs: number): RateWindow
+}
+
+export function memoryRateStore(): RateStore {
+  const windows = new Map<string, RateWindow>()
   let sweptAt = 0
+  return {
+    hit(key, now, windowMs) {
+      // Old windows are swept as time passes, so the map holds only recent clients.
+      if (now - sweptAt > 60_000) {
+        for (const [k, w] of windows) if (now - w.start > 60_000) windows.delete(k)
+        sweptAt = now
+      }
+      let w = windows.get(key)
+      if (!w || now - w.start >= windowMs) {
+        w = { start: now, count: 0 }
+        windows.set(key, w)
+      }
+      w.count++
+      return { start: w.start, count: w.count }
+    },
+  }
+}
+
+/**
+ * Fixed-window counters per (env, bucket, client). A client is its IPv4 address or its IPv6 /64
+ * (rateKeyOf); behind a reverse proxy the server passes the address the trusted proxies
+ * forwarded (client-address.ts).
+ */
+export function createRateLimiter(
+  rules: readonly RateRule[],
+  now: () => number = Date.now,
+  store: RateStore = memoryRateStore(),
+) {
   return {
     /** Throws 429 with Retry-After when the request is over its bucket's limit. */
     check(envId: string, method: string, path: string, ip: string | null) {
@@ -26,17 +64,7 @@ export function createRateLimiter(rules: readonly RateRule[], now: () => number 
       const rule = rules.find((r) => r.method === method && r.path.test(normalized))
       if (!rule) return
       const t = now()
-      if (t - sweptAt > 60_000) {
-        for (const [k, w] of windows) if (t - w.start > 60_000) windows.delete(k)
-        sweptAt = t
-      }
-      const key = `${envId}|${rule.bucket}|${rateKeyOf(ip)}`
-      let w = windows.get(key)
-      if (!w || t - w.start >= rule.windowMs) {
-        w = { start: t, count: 0 }
-        windows.set(key, w)
-      }
-      w.count++
+      const w = store.hit(`${envId}|${rule.bucket}|${rateKeyOf(ip)}`, t, rule.windowMs)
       if (w.count > rule.limit) {
         const retry = Math.max(1, Math.ceil((w.start + rule.windowMs - t) / 1000))
         throw new AppError(

@@ -22,6 +22,8 @@ export interface RequestState {
   path: string
   /** Set once the request is bound to its surface (and env, if the surface has one). */
   surface?: SurfaceName
+  /** The route template the surface's app matched (`/v1/users/:user_id`): the metrics' label. */
+  route?: string
   lease?: Lease
   log: Logger
   /** scheme://host[:port] as the client reached us (X-Forwarded-Proto honoured from trusted proxies). */
