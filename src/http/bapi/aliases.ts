@@ -11,6 +11,7 @@ export const BAPI_ALIASES: readonly PathAlias[] = [
   { from: '/v1/users/:id/verify_password', to: '/v1/users/:id/verify-password' },
   { from: '/v1/users/:id/verify_totp', to: '/v1/users/:id/verify-totp' },
   { from: '/v1/users/:id/organization_memberships', to: '/v1/users/:id/organization-memberships' },
+  { from: '/v1/users/:id/oauth_access_tokens/:provider', to: '/v1/users/:id/oauth-access-tokens/:provider' },
   { from: '/v1/instance/organization_settings', to: '/v1/instance/organization-settings' },
   { from: '/v1/sign_in_tokens', to: '/v1/sign-in-tokens' },
   { from: '/v1/sign_in_tokens/:id/revoke', to: '/v1/sign-in-tokens/:id/revoke' },

@@ -85,6 +85,13 @@ describe('@clerk/backend users', () => {
     expect(err.clerkTraceId).toMatch(/^[a-f0-9]{32}$/)
   })
 
+  it('lists a user’s provider access tokens (oauth_access_tokens): none without a linked account', async () => {
+    const u = await w.clerk.users.createUser({ emailAddress: [uniqueEmail()], password: PASSWORD })
+    const tokens = await w.clerk.users.getUserOauthAccessToken(u.id, 'google')
+    expect(tokens.data).toEqual([])
+    expect(tokens.totalCount).toBe(0)
+  })
+
   it('bans, unbans, locks and unlocks', async () => {
     const u = await w.clerk.users.createUser({ emailAddress: [uniqueEmail()], password: PASSWORD })
     expect((await w.clerk.users.banUser(u.id)).banned).toBe(true)
