@@ -31,6 +31,8 @@ export interface TokenResponse {
 }
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+/** A refresh updates its grant's last_used_at at most this often (one write less per refresh). */
+const GRANT_TOUCH_INTERVAL_MS = 60_000
 
 /** What the tokens are minted from: a code or a refresh token, already checked. */
 interface Issue {
@@ -215,7 +217,9 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
       parentId: row.id,
       expiresAt: null,
     })
-    touchGrant(ctx, row.grantId, now)
+    // last_used_at is for people reading their list of apps: a minute's precision is plenty.
+    if (grant.lastUsedAt === null || now - grant.lastUsedAt >= GRANT_TOUCH_INTERVAL_MS)
+      touchGrant(ctx, row.grantId, now)
     return false
   })
   if (raced) throw refreshRefused('The refresh token was already used; the grant is revoked.')
