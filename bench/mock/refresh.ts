@@ -60,6 +60,7 @@ const findSession = orm
   .prepare()
 const touchSession = orm
   .update(sessions)
+  // biome-ignore lint/suspicious/noExplicitAny: the steering side's mock, kept as written
   .set({ lastSeenAt: sql.placeholder('now') as any })
   .where(eq(sessions.id, sql.placeholder('id')))
   .prepare()
@@ -71,6 +72,7 @@ const jwksBody = JSON.stringify(jwks)
 const nodeKey = nodeCrypto.KeyObject.from(privateKey)
 const hdr = base64url.encode(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid }))
 
+// biome-ignore lint/suspicious/noExplicitAny: the steering side's mock, kept as written
 const unauthorized = (set: any) => {
   set.status = 401
   return { error: 'invalid_session' }
