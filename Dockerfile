@@ -13,7 +13,7 @@ COPY src ./src
 COPY migrations ./migrations
 # One self-contained executable with the migrations embedded (scripts/build.ts).
 RUN npm run build
-# Litestream (serve --replicate), the binary @flydotio/litestream installed for this platform.
+# Litestream (serve --replicate), the binary the optional @flydotio/litestream-linux-x64 installed.
 RUN cp node_modules/@flydotio/litestream-linux-*/litestream dist/litestream
 
 # Same Debian release as the builder: the binary links the builder's glibc (needs >= 2.17).

@@ -48,7 +48,7 @@ export function checkReplicaTemplate(template: string) {
 }
 
 /**
- * The Litestream binary that `@flydotio/litestream` installed for this platform, or (the
+ * The Litestream binary that `@flydotio/litestream-linux-x64` installed (Linux x64), or (the
  * compiled binary in the container image, which has no node_modules) `litestream` on the PATH.
  */
 export function litestreamBinary(): string {
