@@ -70,8 +70,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'authn-flood-'))
   rt = createRuntime(loadConfig({}, { dataDir: dir, logLevel: 'silent', rateLimits: false }), {
     log: silentLogger,
-    // The production hasher: default argon2id cost (64 MiB, t=2), two at once, default queue.
-    passwords: createPasswordHasher({ concurrency: CONCURRENCY }),
+    // The production hasher: default argon2id cost (64 MiB, t=2), two at once, default queue;
+    // a long deadline, so a slow machine measures the queueing, not the 10 s budget.
+    passwords: createPasswordHasher({ concurrency: CONCURRENCY, deadlineMs: 120_000 }),
     signingKeys: fixtureKeys(),
   })
   const env = await createEnvironment(rt.tenancy, { name: 'Flood', hosts: [HOST] })

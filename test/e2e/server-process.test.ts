@@ -89,7 +89,7 @@ describe('the real server process', () => {
     const local = await fetch(`${restored.base}/.well-known/jwks.json`, { headers: { host: 'localhost' } })
     expect(local.status).toBe(404)
     expect(await restored.stop()).toBe(0)
-  }, 60_000)
+  }, 120_000)
 
   it('CLI: lists, shows, manages secret keys, rotates signing keys and deletes envs', async () => {
     const data = temp()
@@ -121,5 +121,5 @@ describe('the real server process', () => {
     expect(JSON.parse(bad.stdout).error).toContain('--host')
     expect(await run('env', 'delete', env.id)).toEqual({ id: env.id, deleted: true })
     expect(await run('env', 'list')).toEqual([])
-  }, 60_000)
+  }, 120_000)
 })
