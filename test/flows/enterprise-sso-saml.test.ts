@@ -11,7 +11,7 @@ import {
   testIdp,
   unsignedResponse,
 } from '../helpers/saml-idp'
-import { bapiJson, events, ok, PASSWORD } from './support'
+import { bapiJson, events, expectError, ok, PASSWORD } from './support'
 
 /**
  * SAML enterprise sign-in against samlify as the real IdP: our AuthnRequest parsed by samlify,
@@ -550,5 +550,119 @@ describe('org-scoped connections', () => {
     expect(after).toMatchObject({ active: false, user_id: userId })
     expect(after.unlinked_at).toBeNumber()
     expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}`)).enterprise_accounts).toEqual([])
+  })
+})
+
+describe('identifier-first routing and "Enforce SSO"', () => {
+  /** The challenge's external URL → our start hop → samlify → the ACS; returns the signed-in user id. */
+  async function finishThroughIdp(b: Browser, c: any, challenge: any, who: string) {
+    const hop = await b.call('GET', pathOf(challenge.external_verification_redirect_url))
+    expect(hop.status).toBe(303)
+    const request = await parseAuthnRequest(
+      idp,
+      c.saml_sp_entity_id,
+      c.saml_acs_url,
+      hop.headers.get('location')!,
+    )
+    const { base64 } = await respond(c, { nameId: who, inResponseTo: request.id })
+    const res = await postAcs(b, c, base64, request.relayState!)
+    expect(new URL(res.headers.get('location')!).searchParams.get('__authn_status')).toBe('verified')
+    return ok(await b.json('GET', '/v1/client')).response.sessions[0].user.id as string
+  }
+
+  it('an identifier alone of a routed domain, with no user yet, is offered enterprise_sso (JIT)', async () => {
+    const b = browser(h)
+    const who = email('jit')
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    expect(created.status).toBe('needs_first_factor')
+    expect(created.supported_first_factors).toEqual([{ strategy: 'enterprise_sso', safe_identifier: who }])
+    const challenge = ok(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges`, {
+        strategy: 'enterprise_sso',
+        redirect_url: APP,
+      }),
+    ).response
+    const userId = await finishThroughIdp(b, conn, challenge, who)
+    expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}`)).email_addresses[0].email_address).toBe(who)
+    expect(ok(await b.json('GET', `/v1/client/sign-ins/${created.id}`)).response.status).toBe('complete')
+  })
+
+  it('other domains still answer form_identifier_not_found (nothing leaks about them)', async () => {
+    const b = browser(h)
+    expectError(
+      await b.json('POST', '/v1/client/sign-ins', {
+        identifier: `nobody${++seq}@elsewhere-${process.pid}.test`,
+      }),
+      422,
+      'form_identifier_not_found',
+    )
+  })
+
+  it('enforced (the default): password and every other first factor are hidden and refused', async () => {
+    expect(conn.enforce_sso).toBe(true)
+    const who = email('pw')
+    ok(await bapiJson(h, 'POST', '/v1/users', { email_address: [who], password: PASSWORD }))
+    const b = browser(h)
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    expect(created.supported_first_factors.map((f: any) => f.strategy)).toEqual(['enterprise_sso'])
+    // A direct password attempt: refused, both for the known user and an unknown address.
+    for (const identifier of [who, email('ghost')]) {
+      expectError(
+        await browser(h).json('POST', '/v1/client/sign-ins', { identifier, password: PASSWORD }),
+        422,
+        'strategy_for_user_invalid',
+        'strategy',
+      )
+    }
+    expectError(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges/password/answer`, {
+        password: PASSWORD,
+      }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    expectError(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges`, { strategy: 'email_code' }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    expect(ok(await b.json('GET', '/v1/client')).response.sessions).toEqual([])
+  })
+
+  it('not enforced: SSO is offered beside the password, which works', async () => {
+    const d = `optional-${process.pid}.test`
+    const c = await createConnection({ enforce_sso: false }, d)
+    expect(c.enforce_sso).toBe(false)
+    const who = `opt${++seq}@${d}`
+    const user = ok(await bapiJson(h, 'POST', '/v1/users', { email_address: [who], password: PASSWORD }))
+    const b = browser(h)
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    const strategies = created.supported_first_factors.map((f: any) => f.strategy)
+    expect(strategies).toContain('enterprise_sso')
+    expect(strategies).toContain('password')
+    const done = ok(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges/password/answer`, {
+        password: PASSWORD,
+      }),
+    ).response
+    expect(done.status).toBe('complete')
+    // Turned on: the password is refused from then on.
+    const on = ok(await bapiJson(h, 'PATCH', `/v1/enterprise-connections/${c.id}`, { enforce_sso: true }))
+    expect(on.enforce_sso).toBe(true)
+    expectError(
+      await browser(h).json('POST', '/v1/client/sign-ins', { identifier: who, password: PASSWORD }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    // SSO itself still signs the same user in.
+    const sso = browser(h)
+    const again = ok(await sso.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    const challenge = ok(
+      await sso.json('POST', `/v1/client/sign-ins/${again.id}/challenges`, {
+        strategy: 'enterprise_sso',
+        redirect_url: APP,
+      }),
+    ).response
+    expect(await finishThroughIdp(sso, c, challenge, who)).toBe(user.id)
   })
 })

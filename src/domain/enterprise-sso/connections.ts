@@ -317,6 +317,7 @@ export async function createConnection(
       jitProvisioning: input.jit_provisioning ?? true,
       allowIdpInitiated: input.allow_idp_initiated ?? false,
       allowSubdomains: input.allow_subdomains ?? false,
+      enforceSso: input.enforce_sso ?? true,
       attributeMapping: input.attribute_mapping ?? {},
       samlIdpEntityId: null,
       samlIdpSsoUrl: null,
@@ -371,6 +372,7 @@ export async function updateConnection(
     if (input.jit_provisioning !== undefined) set.jitProvisioning = input.jit_provisioning
     if (input.allow_idp_initiated !== undefined) set.allowIdpInitiated = input.allow_idp_initiated
     if (input.allow_subdomains !== undefined) set.allowSubdomains = input.allow_subdomains
+    if (input.enforce_sso !== undefined) set.enforceSso = input.enforce_sso
     if (input.attribute_mapping !== undefined) set.attributeMapping = input.attribute_mapping
     if (domains) {
       set.domains = domains
