@@ -513,9 +513,13 @@ describe('IdP-initiated sign-in, where allowed', () => {
 
 describe('org-scoped connections', () => {
   it('JIT puts the user in the organization with the default role; the session token gets its o claim', async () => {
-    ok(await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true } }))
+    ok(
+      await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true, domains_enabled: true } }),
+    )
     const org = ok(await bapiJson(h, 'POST', '/v1/organizations', { name: 'Initech' }))
     const d = `initech-${process.pid}.test`
+    // An org-scoped connection routes only a domain the organization has verified.
+    ok(await bapiJson(h, 'POST', `/v1/organizations/${org.id}/domains`, { name: d, verified: true }))
     const c = await createConnection({ organization_id: org.id }, d)
     expect(c.organization_id).toBe(org.id)
     const b = browser(h)
