@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose'
 import { type Browser, browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
@@ -150,6 +153,54 @@ describe('signed AuthnRequests', () => {
       parseAuthnRequest(strict, c.saml_sp_entity_id, c.saml_acs_url, url.href, metadata),
     ).rejects.toBeDefined()
   })
+})
+
+describe('signed SP metadata, checked by xmlsec1 (Debian)', () => {
+  const xmlsec1 = Bun.which('xmlsec1')
+  /** xmlsec1's own verdict on an enveloped signature over the EntityDescriptor, with our certificate. */
+  function xmlsecVerify(xml: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-metadata-'))
+    try {
+      writeFileSync(join(dir, 'metadata.xml'), xml)
+      writeFileSync(join(dir, 'sp.crt'), fixture('sp.crt'))
+      const run = Bun.spawnSync([
+        xmlsec1!,
+        '--verify',
+        '--pubkey-cert-pem',
+        join(dir, 'sp.crt'),
+        '--id-attr:ID',
+        'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor',
+        join(dir, 'metadata.xml'),
+      ])
+      return { ok: run.exitCode === 0, output: `${run.stdout}${run.stderr}` }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it.skipIf(!xmlsec1)(
+    'a connection that signs requests signs its metadata; xmlsec1 verifies it and rejects a tampered copy',
+    async () => {
+      const d = `signed-meta-${process.pid}.test`
+      const c = await createConnection(
+        { saml_signing_key: fixture('sp.key'), saml_signing_certificate: fixture('sp.crt') },
+        d,
+      )
+      const xml = await (await h.fapi('GET', `/v1/saml/${c.id}/metadata`)).text()
+      expect(xml).toContain('Signature')
+      expect(xml).toContain('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')
+      const verdict = xmlsecVerify(xml)
+      expect(verdict.output).toContain('OK')
+      expect(verdict.ok).toBe(true)
+      const tampered = xml.replace(c.saml_acs_url, 'https://evil.test/acs')
+      expect(tampered).not.toBe(xml)
+      expect(xmlsecVerify(tampered).ok).toBe(false)
+      // Without a signing key there is nothing to sign with: the metadata is plain.
+      const plain = await (await h.fapi('GET', `/v1/saml/${conn.id}/metadata`)).text()
+      expect(plain).not.toContain('Signature')
+    },
+    60_000,
+  )
 })
 
 describe('SP-initiated sign-in', () => {
