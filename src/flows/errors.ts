@@ -15,6 +15,18 @@ export const strategyInvalid = (strategy: string) =>
     `${strategy} is not a way this user can sign in here.`,
   )
 
+/**
+ * Another factor is the only way in for this identifier (an enterprise connection enforces SSO
+ * for its email domain): every other first factor is refused.
+ */
+export const onlyStrategyAllowed = (strategy: string) =>
+  formError(
+    'strategy_for_user_invalid',
+    'strategy',
+    'is not allowed',
+    `This identifier signs in with ${strategy} only: its organization enforces single sign-on.`,
+  )
+
 export const signedOut = () =>
   new AppError(401, [
     { code: 'authentication_invalid', message: 'signed out', long_message: 'Sign in to use this endpoint.' },

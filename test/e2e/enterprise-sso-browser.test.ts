@@ -49,8 +49,10 @@ beforeAll(async () => {
   })
   const bapi = async (method: string, path: string, body?: unknown) =>
     (await h.bapi(method, path, body as Record<string, unknown>)).json() as Promise<any>
-  await bapi('PATCH', '/v1/instance', { organizations: { enabled: true } })
+  await bapi('PATCH', '/v1/instance', { organizations: { enabled: true, domains_enabled: true } })
   org = await bapi('POST', '/v1/organizations', { name: 'Globex E2E' })
+  // An org-scoped connection routes only a domain the organization has verified.
+  await bapi('POST', `/v1/organizations/${org.id}/domains`, { name: 'e2e-corp.test', verified: true })
   conn = await bapi('POST', '/v1/enterprise-connections', {
     name: 'E2E IdP',
     protocol: 'saml',

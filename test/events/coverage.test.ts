@@ -968,37 +968,40 @@ const enterpriseSso: Area = {
   },
 }
 
-/** A signed-in admin of a new organization (its creator). */
+/** A signed-in admin of a new organization (its creator), with a verified domain for its connections. */
 async function orgAdmin(s: Stage) {
   const p = await s.signedIn()
   const org = await s.bapi('POST', '/v1/organizations', { name: s.unique('Org '), created_by: p.user.id })
-  return { b: p.b, path: `/v1/organizations/${org.id}/enterprise-connections` }
+  const domain = `${s.unique('org-corp')}.test`
+  await s.bapi('POST', `/v1/organizations/${org.id}/domains`, { name: domain, verified: true })
+  const connection = { ...samlConnection(s), domains: [domain] }
+  return { b: p.b, path: `/v1/organizations/${org.id}/enterprise-connections`, connection }
 }
 
 const orgEnterpriseSso: Area = {
   name: 'organization enterprise SSO',
-  settings: { organizations: { enabled: true } },
+  settings: ORGS_ON,
   routes: {
     'FAPI POST /v1/organizations/:id/enterprise-connections': emits(
       'enterpriseConnection.created',
       async (s, act) => {
-        const { b, path } = await orgAdmin(s)
-        await act.fapi(b, 'POST', path, samlConnection(s))
+        const { b, path, connection } = await orgAdmin(s)
+        await act.fapi(b, 'POST', path, connection)
       },
     ),
     'FAPI PATCH /v1/organizations/:id/enterprise-connections/:connection_id': emits(
       'enterpriseConnection.updated',
       async (s, act) => {
-        const { b, path } = await orgAdmin(s)
-        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        const { b, path, connection } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, connection)
         await act.fapi(b, 'PATCH', `${path}/${c.id}`, { name: 'Renamed' })
       },
     ),
     'FAPI DELETE /v1/organizations/:id/enterprise-connections/:connection_id': emits(
       'enterpriseConnection.deleted',
       async (s, act) => {
-        const { b, path } = await orgAdmin(s)
-        const c = await s.fapi(b, 'POST', path, samlConnection(s))
+        const { b, path, connection } = await orgAdmin(s)
+        const c = await s.fapi(b, 'POST', path, connection)
         await act.fapi(b, 'DELETE', `${path}/${c.id}`)
       },
     ),

@@ -222,4 +222,40 @@ describe('OIDC connections', () => {
     expect(unknown.status).toBe(400)
     expect(unknown.headers.get('content-type')).toStartWith('text/html')
   })
+
+  it('an identifier alone of the routed domain, with no user yet, is offered enterprise_sso only (JIT)', async () => {
+    expect(conn.enforce_sso).toBe(true)
+    const b = browser(h)
+    const who = account()
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who.email })).response
+    expect(created.status).toBe('needs_first_factor')
+    expect(created.supported_first_factors).toEqual([
+      { strategy: 'enterprise_sso', safe_identifier: who.email },
+    ])
+    // A password attempt for the same address is refused with a clear 4xx.
+    expectError(
+      await browser(h).json('POST', '/v1/client/sign-ins', {
+        identifier: who.email,
+        password: 'x'.repeat(12),
+      }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    const challenge = ok(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges`, {
+        strategy: 'enterprise_sso',
+        redirect_url: APP,
+      }),
+    ).response
+    const start = new URL(challenge.external_verification_redirect_url)
+    expect(start.origin).toBe(idp.issuer)
+    idp.signInAs(who)
+    const back = await followToCallback(start.href, conn.oidc_redirect_uri)
+    const res = await b.call('GET', pathOf(back))
+    expect(new URL(res.headers.get('location')!).searchParams.get('__authn_status')).toBe('verified')
+    expect(ok(await b.json('GET', `/v1/client/sign-ins/${created.id}`)).response.status).toBe('complete')
+    const user = ok(await b.json('GET', '/v1/client')).response.sessions[0].user
+    expect(user.email_addresses[0].email_address).toBe(who.email)
+    expect(user.enterprise_accounts[0]).toMatchObject({ protocol: 'oidc', provider_user_id: who.sub })
+  })
 })

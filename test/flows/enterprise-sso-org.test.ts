@@ -17,7 +17,10 @@ let outsider: Browser
 let org: any
 let otherOrg: any
 let n = 0
-const domain = () => `self-serve${++n}-${process.pid}.test`
+/** Verified by each organization in beforeAll: connections may route them and their subdomains. */
+const globex = `globex-${process.pid}.test`
+const hooli = `hooli-${process.pid}.test`
+const domain = (parent = globex) => `self-serve${++n}.${parent}`
 const body = (extra: Record<string, unknown> = {}) => ({
   name: 'Our IdP',
   protocol: 'saml',
@@ -37,7 +40,7 @@ async function signedInBrowser() {
 
 beforeAll(async () => {
   h = await createHarness({ now: new Date().toISOString() })
-  ok(await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true } }))
+  ok(await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true, domains_enabled: true } }))
   const a = await signedInBrowser()
   const m = await signedInBrowser()
   const o = await signedInBrowser()
@@ -52,6 +55,8 @@ beforeAll(async () => {
       role: 'org:member',
     }),
   )
+  ok(await bapiJson(h, 'POST', `/v1/organizations/${org.id}/domains`, { name: globex, verified: true }))
+  ok(await bapiJson(h, 'POST', `/v1/organizations/${otherOrg.id}/domains`, { name: hooli, verified: true }))
 })
 afterAll(() => h.close())
 
@@ -99,7 +104,10 @@ describe('org-scoped enterprise connections (FAPI)', () => {
 
   it('another organization’s (or an instance-wide) connection is not found here', async () => {
     const theirs = ok(
-      await bapiJson(h, 'POST', '/v1/enterprise-connections', { ...body(), organization_id: otherOrg.id }),
+      await bapiJson(h, 'POST', '/v1/enterprise-connections', {
+        ...body({ domains: [domain(hooli)] }),
+        organization_id: otherOrg.id,
+      }),
     )
     const global = ok(await bapiJson(h, 'POST', '/v1/enterprise-connections', body()))
     for (const id of [theirs.id, global.id]) {
@@ -118,5 +126,41 @@ describe('org-scoped enterprise connections (FAPI)', () => {
     const anonymous = browser(h)
     const r = await anonymous.json('GET', path())
     expect(r.status).toBe(401)
+  })
+
+  it('routes only domains the organization has verified: others are a clear 422', async () => {
+    const unverified = `pending-${process.pid}.test`
+    ok(await bapiJson(h, 'POST', `/v1/organizations/${org.id}/domains`, { name: unverified }))
+    for (const d of [`nobody-${process.pid}.test`, unverified, domain(hooli), `${globex}.evil.test`]) {
+      expectError(
+        await admin.json('POST', path(), body({ domains: [domain(), d] })),
+        422,
+        'enterprise_connection_domain_unverified',
+        'domains',
+      )
+      expectError(
+        await bapiJson(h, 'POST', '/v1/enterprise-connections', {
+          ...body({ domains: [d] }),
+          organization_id: org.id,
+        }),
+        422,
+        'enterprise_connection_domain_unverified',
+        'domains',
+      )
+    }
+    // The verified domain itself and its subdomains are fine; an update to another is refused.
+    const c = ok(await admin.json('POST', path(), body({ domains: [globex] }))).response
+    expect(c.domains).toEqual([globex])
+    expectError(
+      await admin.json('PATCH', path(org.id, `/${c.id}`), { domains: [unverified] }),
+      422,
+      'enterprise_connection_domain_unverified',
+    )
+    expect(ok(await admin.json('GET', path(org.id, `/${c.id}`))).response.domains).toEqual([globex])
+    ok(await admin.json('DELETE', path(org.id, `/${c.id}`)))
+    // Instance-wide connections are the operator's and need no organization domain.
+    ok(
+      await bapiJson(h, 'POST', '/v1/enterprise-connections', body({ domains: [`ops-${process.pid}.test`] })),
+    )
   })
 })

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose'
 import { type Browser, browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
@@ -11,7 +14,7 @@ import {
   testIdp,
   unsignedResponse,
 } from '../helpers/saml-idp'
-import { bapiJson, events, ok, PASSWORD } from './support'
+import { bapiJson, events, expectError, ok, PASSWORD } from './support'
 
 /**
  * SAML enterprise sign-in against samlify as the real IdP: our AuthnRequest parsed by samlify,
@@ -150,6 +153,54 @@ describe('signed AuthnRequests', () => {
       parseAuthnRequest(strict, c.saml_sp_entity_id, c.saml_acs_url, url.href, metadata),
     ).rejects.toBeDefined()
   })
+})
+
+describe('signed SP metadata, checked by xmlsec1 (Debian)', () => {
+  const xmlsec1 = Bun.which('xmlsec1')
+  /** xmlsec1's own verdict on an enveloped signature over the EntityDescriptor, with our certificate. */
+  function xmlsecVerify(xml: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-metadata-'))
+    try {
+      writeFileSync(join(dir, 'metadata.xml'), xml)
+      writeFileSync(join(dir, 'sp.crt'), fixture('sp.crt'))
+      const run = Bun.spawnSync([
+        xmlsec1!,
+        '--verify',
+        '--pubkey-cert-pem',
+        join(dir, 'sp.crt'),
+        '--id-attr:ID',
+        'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor',
+        join(dir, 'metadata.xml'),
+      ])
+      return { ok: run.exitCode === 0, output: `${run.stdout}${run.stderr}` }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it.skipIf(!xmlsec1)(
+    'a connection that signs requests signs its metadata; xmlsec1 verifies it and rejects a tampered copy',
+    async () => {
+      const d = `signed-meta-${process.pid}.test`
+      const c = await createConnection(
+        { saml_signing_key: fixture('sp.key'), saml_signing_certificate: fixture('sp.crt') },
+        d,
+      )
+      const xml = await (await h.fapi('GET', `/v1/saml/${c.id}/metadata`)).text()
+      expect(xml).toContain('Signature')
+      expect(xml).toContain('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')
+      const verdict = xmlsecVerify(xml)
+      expect(verdict.output).toContain('OK')
+      expect(verdict.ok).toBe(true)
+      const tampered = xml.replace(c.saml_acs_url, 'https://evil.test/acs')
+      expect(tampered).not.toBe(xml)
+      expect(xmlsecVerify(tampered).ok).toBe(false)
+      // Without a signing key there is nothing to sign with: the metadata is plain.
+      const plain = await (await h.fapi('GET', `/v1/saml/${conn.id}/metadata`)).text()
+      expect(plain).not.toContain('Signature')
+    },
+    60_000,
+  )
 })
 
 describe('SP-initiated sign-in', () => {
@@ -513,9 +564,13 @@ describe('IdP-initiated sign-in, where allowed', () => {
 
 describe('org-scoped connections', () => {
   it('JIT puts the user in the organization with the default role; the session token gets its o claim', async () => {
-    ok(await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true } }))
+    ok(
+      await bapiJson(h, 'PATCH', '/v1/instance', { organizations: { enabled: true, domains_enabled: true } }),
+    )
     const org = ok(await bapiJson(h, 'POST', '/v1/organizations', { name: 'Initech' }))
     const d = `initech-${process.pid}.test`
+    // An org-scoped connection routes only a domain the organization has verified.
+    ok(await bapiJson(h, 'POST', `/v1/organizations/${org.id}/domains`, { name: d, verified: true }))
     const c = await createConnection({ organization_id: org.id }, d)
     expect(c.organization_id).toBe(org.id)
     const b = browser(h)
@@ -550,5 +605,119 @@ describe('org-scoped connections', () => {
     expect(after).toMatchObject({ active: false, user_id: userId })
     expect(after.unlinked_at).toBeNumber()
     expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}`)).enterprise_accounts).toEqual([])
+  })
+})
+
+describe('identifier-first routing and "Enforce SSO"', () => {
+  /** The challenge's external URL → our start hop → samlify → the ACS; returns the signed-in user id. */
+  async function finishThroughIdp(b: Browser, c: any, challenge: any, who: string) {
+    const hop = await b.call('GET', pathOf(challenge.external_verification_redirect_url))
+    expect(hop.status).toBe(303)
+    const request = await parseAuthnRequest(
+      idp,
+      c.saml_sp_entity_id,
+      c.saml_acs_url,
+      hop.headers.get('location')!,
+    )
+    const { base64 } = await respond(c, { nameId: who, inResponseTo: request.id })
+    const res = await postAcs(b, c, base64, request.relayState!)
+    expect(new URL(res.headers.get('location')!).searchParams.get('__authn_status')).toBe('verified')
+    return ok(await b.json('GET', '/v1/client')).response.sessions[0].user.id as string
+  }
+
+  it('an identifier alone of a routed domain, with no user yet, is offered enterprise_sso (JIT)', async () => {
+    const b = browser(h)
+    const who = email('jit')
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    expect(created.status).toBe('needs_first_factor')
+    expect(created.supported_first_factors).toEqual([{ strategy: 'enterprise_sso', safe_identifier: who }])
+    const challenge = ok(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges`, {
+        strategy: 'enterprise_sso',
+        redirect_url: APP,
+      }),
+    ).response
+    const userId = await finishThroughIdp(b, conn, challenge, who)
+    expect(ok(await bapiJson(h, 'GET', `/v1/users/${userId}`)).email_addresses[0].email_address).toBe(who)
+    expect(ok(await b.json('GET', `/v1/client/sign-ins/${created.id}`)).response.status).toBe('complete')
+  })
+
+  it('other domains still answer form_identifier_not_found (nothing leaks about them)', async () => {
+    const b = browser(h)
+    expectError(
+      await b.json('POST', '/v1/client/sign-ins', {
+        identifier: `nobody${++seq}@elsewhere-${process.pid}.test`,
+      }),
+      422,
+      'form_identifier_not_found',
+    )
+  })
+
+  it('enforced (the default): password and every other first factor are hidden and refused', async () => {
+    expect(conn.enforce_sso).toBe(true)
+    const who = email('pw')
+    ok(await bapiJson(h, 'POST', '/v1/users', { email_address: [who], password: PASSWORD }))
+    const b = browser(h)
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    expect(created.supported_first_factors.map((f: any) => f.strategy)).toEqual(['enterprise_sso'])
+    // A direct password attempt: refused, both for the known user and an unknown address.
+    for (const identifier of [who, email('ghost')]) {
+      expectError(
+        await browser(h).json('POST', '/v1/client/sign-ins', { identifier, password: PASSWORD }),
+        422,
+        'strategy_for_user_invalid',
+        'strategy',
+      )
+    }
+    expectError(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges/password/answer`, {
+        password: PASSWORD,
+      }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    expectError(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges`, { strategy: 'email_code' }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    expect(ok(await b.json('GET', '/v1/client')).response.sessions).toEqual([])
+  })
+
+  it('not enforced: SSO is offered beside the password, which works', async () => {
+    const d = `optional-${process.pid}.test`
+    const c = await createConnection({ enforce_sso: false }, d)
+    expect(c.enforce_sso).toBe(false)
+    const who = `opt${++seq}@${d}`
+    const user = ok(await bapiJson(h, 'POST', '/v1/users', { email_address: [who], password: PASSWORD }))
+    const b = browser(h)
+    const created = ok(await b.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    const strategies = created.supported_first_factors.map((f: any) => f.strategy)
+    expect(strategies).toContain('enterprise_sso')
+    expect(strategies).toContain('password')
+    const done = ok(
+      await b.json('POST', `/v1/client/sign-ins/${created.id}/challenges/password/answer`, {
+        password: PASSWORD,
+      }),
+    ).response
+    expect(done.status).toBe('complete')
+    // Turned on: the password is refused from then on.
+    const on = ok(await bapiJson(h, 'PATCH', `/v1/enterprise-connections/${c.id}`, { enforce_sso: true }))
+    expect(on.enforce_sso).toBe(true)
+    expectError(
+      await browser(h).json('POST', '/v1/client/sign-ins', { identifier: who, password: PASSWORD }),
+      422,
+      'strategy_for_user_invalid',
+    )
+    // SSO itself still signs the same user in.
+    const sso = browser(h)
+    const again = ok(await sso.json('POST', '/v1/client/sign-ins', { identifier: who })).response
+    const challenge = ok(
+      await sso.json('POST', `/v1/client/sign-ins/${again.id}/challenges`, {
+        strategy: 'enterprise_sso',
+        redirect_url: APP,
+      }),
+    ).response
+    expect(await finishThroughIdp(sso, c, challenge, who)).toBe(user.id)
   })
 })

@@ -8,8 +8,9 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
+import { verifiedDomainNames } from '../organizations/domains'
 import { findOrganization } from '../organizations/service'
-import { connectionParamInvalid, domainTaken } from './errors'
+import { connectionParamInvalid, domainNotVerified, domainTaken } from './errors'
 import {
   checkOutboundUrl,
   fetchDocument,
@@ -255,6 +256,17 @@ async function resolve(
   return out
 }
 
+/**
+ * An org-scoped connection routes only domains its organization has verified (the domain itself
+ * or a parent of it): an organization cannot send another tenant's people to its own IdP.
+ */
+function assertVerifiedForOrganization(tx: EnvTx, organizationId: string | null, domains: string[]) {
+  if (!organizationId) return
+  const verified = verifiedDomainNames(tx, organizationId)
+  const missing = domains.find((d) => !verified.some((v) => d === v || d.endsWith(`.${v}`)))
+  if (missing) throw domainNotVerified(missing)
+}
+
 /** Claims the domains for this connection; another live connection holding one is a 422. */
 function claimDomains(tx: EnvTx, id: string, domains: string[]) {
   const held = domains.length
@@ -305,6 +317,7 @@ export async function createConnection(
   const row = withTx(ctx, (tx) => {
     if (organizationId && !findOrganization(tx, organizationId))
       throw connectionParamInvalid('organization_id', 'No organization was found with that id.')
+    assertVerifiedForOrganization(tx, organizationId, domains)
     const values: EnterpriseConnectionRow = {
       id,
       name: input.name,
@@ -317,6 +330,7 @@ export async function createConnection(
       jitProvisioning: input.jit_provisioning ?? true,
       allowIdpInitiated: input.allow_idp_initiated ?? false,
       allowSubdomains: input.allow_subdomains ?? false,
+      enforceSso: input.enforce_sso ?? true,
       attributeMapping: input.attribute_mapping ?? {},
       samlIdpEntityId: null,
       samlIdpSsoUrl: null,
@@ -371,8 +385,10 @@ export async function updateConnection(
     if (input.jit_provisioning !== undefined) set.jitProvisioning = input.jit_provisioning
     if (input.allow_idp_initiated !== undefined) set.allowIdpInitiated = input.allow_idp_initiated
     if (input.allow_subdomains !== undefined) set.allowSubdomains = input.allow_subdomains
+    if (input.enforce_sso !== undefined) set.enforceSso = input.enforce_sso
     if (input.attribute_mapping !== undefined) set.attributeMapping = input.attribute_mapping
     if (domains) {
+      assertVerifiedForOrganization(tx, fresh.organizationId, domains)
       set.domains = domains
       claimDomains(tx, id, domains)
     }

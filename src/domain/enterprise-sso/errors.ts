@@ -11,6 +11,15 @@ export const domainTaken = (domain: string) =>
     `${domain} is already routed to another enterprise connection of this environment.`,
   )
 
+/** An org-scoped connection may route only domains its organization has verified. */
+export const domainNotVerified = (domain: string) =>
+  formError(
+    'enterprise_connection_domain_unverified',
+    'domains',
+    'is not verified',
+    `${domain} is not a verified domain of this organization: add it to the organization and verify it first.`,
+  )
+
 export const immutableField = (param: string) =>
   formError('form_param_immutable', param, 'cannot change', `${param} cannot be changed after creation.`)
 

@@ -38,6 +38,8 @@ export const EnterpriseConnectionResource = t.Object({
   jit_provisioning: t.Boolean(),
   allow_idp_initiated: t.Boolean(),
   allow_subdomains: t.Boolean(),
+  /** People of the routed domains may sign in only through this connection. */
+  enforce_sso: t.Boolean(),
   attribute_mapping: AttributeMapping,
   saml_idp_entity_id: t.Nullable(t.String()),
   saml_idp_sso_url: t.Nullable(t.String()),
@@ -83,6 +85,7 @@ const common = {
   jit_provisioning: t.Optional(t.Boolean()),
   allow_idp_initiated: t.Optional(t.Boolean()),
   allow_subdomains: t.Optional(t.Boolean()),
+  enforce_sso: t.Optional(t.Boolean()),
   attribute_mapping: t.Optional(AttributeMapping),
   saml_idp_entity_id: t.Optional(t.Nullable(t.String({ minLength: 1, maxLength: 1024 }))),
   saml_idp_sso_url: t.Optional(t.Nullable(Url)),

@@ -84,7 +84,11 @@ function samlOf(ctx: EnvContext, row: EnterpriseConnectionRow, saved: string[] =
   })
 }
 
-/** `GET /v1/saml/{id}/metadata`: our entity, ACS (HTTP-POST) and, when requests are signed, our certificate. */
+/**
+ * `GET /v1/saml/{id}/metadata`: our entity, ACS (HTTP-POST) and, when requests are signed, our
+ * certificate; the document itself is then signed with the same key (enveloped XML-DSig over
+ * the EntityDescriptor, RSA-SHA256), so an IdP can check where it came from.
+ */
 export function spMetadata(ctx: EnvContext, row: EnterpriseConnectionRow): string {
   const sp = samlSpUrls(ctx.frontendUrl(), row.id)
   // Metadata must be served even before the IdP certificate is configured.
@@ -94,7 +98,14 @@ export function spMetadata(ctx: EnvContext, row: EnterpriseConnectionRow): strin
     idpCert: 'unused',
     identifierFormat: EMAIL_FORMAT,
     wantAssertionsSigned: row.samlWantAssertionsSigned,
-    ...(row.samlSigningKey ? { privateKey: signingKeyOf(ctx, row)! } : {}),
+    ...(row.samlSigningKey
+      ? {
+          privateKey: signingKeyOf(ctx, row)!,
+          signMetadata: true,
+          signatureAlgorithm: 'sha256' as const,
+          digestAlgorithm: 'sha256' as const,
+        }
+      : {}),
   })
   return saml.generateServiceProviderMetadata(null, row.samlSigningCertificate)
 }

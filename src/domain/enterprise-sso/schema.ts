@@ -32,6 +32,11 @@ export const enterpriseConnections = sqliteTable(
     jitProvisioning: integer('jit_provisioning', { mode: 'boolean' }).notNull(),
     allowIdpInitiated: integer('allow_idp_initiated', { mode: 'boolean' }).notNull(),
     allowSubdomains: integer('allow_subdomains', { mode: 'boolean' }).notNull(),
+    /**
+     * "Enforce SSO": people of the routed domains sign in only through this connection (every
+     * other first factor hidden and refused). Off: SSO is offered beside the others.
+     */
+    enforceSso: integer('enforce_sso', { mode: 'boolean' }).notNull().default(true),
     attributeMapping: text('attribute_mapping', { mode: 'json' }).$type<AttributeMapping>().notNull(),
     // SAML (the IdP's side)
     samlIdpEntityId: text('saml_idp_entity_id'),

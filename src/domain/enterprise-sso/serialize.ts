@@ -40,6 +40,7 @@ export function toConnectionResource(
     jit_provisioning: row.jitProvisioning,
     allow_idp_initiated: row.allowIdpInitiated,
     allow_subdomains: row.allowSubdomains,
+    enforce_sso: row.enforceSso,
     attribute_mapping: row.attributeMapping,
     saml_idp_entity_id: row.samlIdpEntityId,
     saml_idp_sso_url: row.samlIdpSsoUrl,

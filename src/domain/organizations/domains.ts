@@ -35,6 +35,17 @@ import { assertOrganizationsEnabled, requireOrganization } from './service'
 
 /** How many domains one organization may have. */
 export const MAX_DOMAINS_PER_ORG = 10
+
+/** The names of the domains this organization has verified (lower-case host names). */
+export const verifiedDomainNames = (db: EnvContext['db'] | EnvTx, organizationId: string): string[] =>
+  db
+    .select({ name: organizationDomains.name })
+    .from(organizationDomains)
+    .where(
+      and(eq(organizationDomains.organizationId, organizationId), eq(organizationDomains.verified, true)),
+    )
+    .all()
+    .map((d) => d.name)
 /** A dns_txt challenge waits this long for the record to appear (DNS takes its time). */
 export const DNS_CHALLENGE_TTL_MS = 7 * 86400_000
 

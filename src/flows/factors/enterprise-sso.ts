@@ -46,6 +46,12 @@ export const enterpriseSso: Factor = {
   },
   // An address nobody has yet may still sign in through its IdP (JIT provisioning).
   decoyOptions: (ctx, identifier) => optionFor(ctx, identifier.trim().toLowerCase()),
+  // "Enforce SSO" on the routed connection: the IdP is the only way in for its domains.
+  exclusive(ctx, user, identifier) {
+    const emails = user ? user.emails.map((e) => e.emailAddress) : []
+    if (identifier && isEmailIdentifier(identifier)) emails.push(identifier.trim().toLowerCase())
+    return emails.some((e) => connectionForEmail(ctx.db, e)?.enforceSso === true)
+  },
   prepare({ tx, ctx, parent, option, input, identifier }) {
     const email = (identifier && isEmailIdentifier(identifier) ? identifier : option.safe_identifier) ?? ''
     const connection = connectionForEmail(tx, email.trim().toLowerCase())

@@ -75,11 +75,40 @@ export const factorFor = (
   kinds: readonly FactorKind[],
 ): Factor | undefined => factorsOf(ctx).find((f) => f.strategy === strategy && kinds.includes(f.kind))
 
+/**
+ * The first factor that is the only way in for this user or identifier (enforced enterprise
+ * SSO), if any: every other first and reset factor is hidden and refused.
+ */
+export const exclusiveFactor = (
+  ctx: EnvContext,
+  user: UserAggregate | null,
+  identifier: string | null,
+): Factor | undefined =>
+  factorsOf(ctx).find((f) => f.kind === 'first' && (f.exclusive?.(ctx, user, identifier) ?? false))
+
+/** Is the factor hidden because another one is the only way in here? */
+export const shadowedBy = (
+  ctx: EnvContext,
+  factor: Factor,
+  user: UserAggregate | null,
+  identifier: string | null,
+): Factor | undefined => {
+  if (factor.kind === 'second') return undefined
+  const only = exclusiveFactor(ctx, user, identifier)
+  return only && only !== factor ? only : undefined
+}
+
 /** What the user may sign in with: first factors, then the reset codes. */
-export const firstFactorOptions = (ctx: EnvContext, user: UserAggregate): FactorOption[] =>
-  factorsOf(ctx)
-    .filter((f) => f.kind !== 'second')
+export const firstFactorOptions = (
+  ctx: EnvContext,
+  user: UserAggregate,
+  identifier: string | null = null,
+): FactorOption[] => {
+  const only = exclusiveFactor(ctx, user, identifier)
+  return factorsOf(ctx)
+    .filter((f) => f.kind !== 'second' && (!only || f === only))
     .flatMap((f) => f.options(ctx, user))
+}
 
 /** The user's enrolled second factors that the env accepts. */
 export const secondFactorOptions = (ctx: EnvContext, user: UserAggregate): FactorOption[] =>
@@ -91,10 +120,21 @@ export const secondFactorOptions = (ctx: EnvContext, user: UserAggregate): Facto
  * Options for an identifier that matches no user, when enumeration protection is on: the same
  * shape a user with that one identifier and a password would get (and what anyone may use).
  */
-export const decoyOptions = (ctx: EnvContext, identifier: string): FactorOption[] =>
-  factorsOf(ctx)
-    .filter((f) => f.kind !== 'second')
+export const decoyOptions = (ctx: EnvContext, identifier: string): FactorOption[] => {
+  const only = exclusiveFactor(ctx, null, identifier)
+  return factorsOf(ctx)
+    .filter((f) => f.kind !== 'second' && (!only || f === only))
     .flatMap((f) => f.decoyOptions?.(ctx, identifier) ?? f.anonymousOptions?.(ctx) ?? [])
+}
+
+/**
+ * A redirect factor that finds or provisions the user itself takes this identifier even though
+ * nobody owns it (an email domain routed to an enterprise IdP: JIT sign-in).
+ */
+export const findsUserFor = (ctx: EnvContext, identifier: string): Factor | undefined =>
+  factorsOf(ctx).find(
+    (f) => f.kind === 'first' && f.answer === 'redirect' && !!f.decoyOptions?.(ctx, identifier).length,
+  )
 
 /** Has the user any second factor at all, whatever the env accepts (the `setup-mfa` task)? */
 export const hasSecondFactor = (user: UserAggregate) => FACTORS.some((f) => f.enrolled?.(user) ?? false)

@@ -128,8 +128,17 @@ export interface Factor {
    * provider, a passkey) are offered to anyone.
    */
   anonymousOptions?(ctx: EnvContext): FactorOption[]
-  /** Options shown for an identifier nobody owns, when enumeration protection is on. */
+  /**
+   * Options for an identifier nobody owns: the decoy shown under enumeration protection, and for
+   * a redirect factor that finds or provisions the user itself (an enterprise IdP), the way in.
+   */
   decoyOptions?(ctx: EnvContext, identifier: string): FactorOption[]
+  /**
+   * First factors: this factor is the only way in for this user or identifier (an enterprise
+   * connection that enforces SSO for the email's domain); every other first factor is then
+   * hidden and refused.
+   */
+  exclusive?(ctx: EnvContext, user: UserAggregate | null, identifier: string | null): boolean
   /** Second factors: has the user enrolled it at all, whatever the env allows (`setup-mfa`)? */
   enrolled?(user: UserAggregate): boolean
   /** Checks an issue request before anything is written (a magic link needs its redirect URL). */

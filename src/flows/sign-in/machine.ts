@@ -24,17 +24,19 @@ import { emitUserUpdated, findUser, setPasswordDigest } from '../../domain/users
 import { type AppError, formError, formParamMissing, notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { clientStateInvalid, strategyInvalid } from '../errors'
+import { clientStateInvalid, onlyStrategyAllowed, strategyInvalid } from '../errors'
 import {
   type AnswerInput,
   type Factor,
   type FactorKind,
   factorFor,
   factorsOf,
+  findsUserFor,
   identifyingFactor,
   implicitFactor,
   type PrepareInput,
   secondFactorOptions,
+  shadowedBy,
 } from '../factors'
 import { pickOption } from '../factors/shared'
 import { establishSession } from '../session-door'
@@ -80,9 +82,21 @@ function resolveUser(ctx: EnvContext, identifier: string): UserAggregate | null 
  * what anyone may use (factors that find the user themselves).
  */
 function optionsOf(ctx: EnvContext, factor: Factor, user: UserAggregate | null, identifier: string | null) {
+  if (shadowedBy(ctx, factor, user, identifier)) return []
   if (user) return factor.options(ctx, user)
   if (identifier) return factor.decoyOptions?.(ctx, identifier) ?? factor.anonymousOptions?.(ctx) ?? []
   return factor.anonymousOptions?.(ctx) ?? []
+}
+
+/** Refuses a factor that another one (enforced enterprise SSO) replaces for this identifier. */
+function assertNotShadowed(
+  ctx: EnvContext,
+  factor: Factor,
+  user: UserAggregate | null,
+  identifier: string | null,
+) {
+  const only = shadowedBy(ctx, factor, user, identifier)
+  if (only) throw onlyStrategyAllowed(only.strategy)
 }
 
 /** Issues the factor's challenge for the sign-in and records it as the step's current one. */
@@ -96,6 +110,7 @@ function prepareFactor(
   factor: Factor,
   input: PrepareInput,
 ): { signIn: SignInRow; challenge: ChallengeRow } {
+  assertNotShadowed(ctx, factor, user, signIn.identifier)
   const options = optionsOf(ctx, factor, user, signIn.identifier)
   if (!options.length) throw strategyInvalid(factor.strategy)
   const option = pickOption(options, input)
@@ -176,10 +191,18 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
   if (identified) return signInIdentified(ctx, actor, identified)
   const identifier = input.identifier?.trim() || null
   const user = identifier ? resolveUser(ctx, identifier) : null
-  // A redirect factor that finds (or provisions) the user itself may take an identifier nobody has.
+  // A redirect factor that finds (or provisions) the user itself may take an identifier nobody
+  // has: named, or (identifier only) any that routes it, e.g. an email domain's enterprise IdP.
   const external = input.strategy ? factorFor(ctx, input.strategy, firstKinds) : undefined
   const findsUser =
-    !!identifier && external?.answer === 'redirect' && !!external.decoyOptions?.(ctx, identifier).length
+    !!identifier &&
+    (input.strategy
+      ? external?.answer === 'redirect' && !!external.decoyOptions?.(ctx, identifier).length
+      : !!findsUserFor(ctx, identifier))
+  // A factor another one replaces here (enforced SSO) is refused before the user is looked for.
+  const tried =
+    external ?? (input.password !== undefined ? factorsOf(ctx).find((f) => f.answer === 'secret') : undefined)
+  if (identifier && tried) assertNotShadowed(ctx, tried, user, identifier)
   if (identifier && !user && !ctx.settings().enumeration_protection && !findsUser) {
     throw formError('form_identifier_not_found', 'identifier', 'not found', "Couldn't find your account.")
   }
@@ -339,6 +362,7 @@ export async function answerSignInChallenge(
     throw clientStateInvalid(`This sign-in is ${signIn.status}.`)
   if (factor.kind !== 'second' && signIn.status === 'needs_second_factor')
     throw clientStateInvalid('The first factor is done: answer a second-factor challenge.')
+  assertNotShadowed(ctx, factor, user, signIn.identifier)
   if (factor.answer === 'secret') {
     if (signIn.status !== 'needs_first_factor') throw clientStateInvalid(`This sign-in is ${signIn.status}.`)
     if (user && !factor.options(ctx, user).length) throw strategyInvalid(factor.strategy)

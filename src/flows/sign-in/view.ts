@@ -19,7 +19,7 @@ export function toSignInResource(ctx: EnvContext, s: SignInRow) {
   const status =
     s.status !== 'complete' && s.status !== 'abandoned' && now >= s.abandonAt ? 'abandoned' : s.status
   const first = user
-    ? firstFactorOptions(ctx, user)
+    ? firstFactorOptions(ctx, user, s.identifier)
     : s.identifier && s.status === 'needs_first_factor'
       ? decoyOptions(ctx, s.identifier)
       : []

@@ -1,0 +1,1 @@
+ALTER TABLE `enterprise_connections` ADD `enforce_sso` integer DEFAULT true NOT NULL;
