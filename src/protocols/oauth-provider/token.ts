@@ -217,13 +217,18 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
       scopes: asked.join(' '),
       authTime: row.authTime,
     }
-    insertToken(tx, ctx, 'access', minted.jti, { ...base, parentId: row.id, expiresAt: minted.expiresAt })
+    // One row per refresh: the new refresh token records the access token minted with it, when
+    // both carry the same scopes. A narrowed access token gets its own row.
+    const narrowed = base.scopes !== row.scopes
+    if (narrowed)
+      insertToken(tx, ctx, 'access', minted.jti, { ...base, parentId: row.id, expiresAt: minted.expiresAt })
     // The new refresh token keeps the scopes of the family, however narrow this access token is.
     insertToken(tx, ctx, 'refresh', minted.refreshToken!, {
       ...base,
       scopes: row.scopes,
       parentId: row.id,
       expiresAt: null,
+      accessJti: narrowed ? null : minted.jti,
     })
     // last_used_at is for people reading their list of apps: a minute's precision is plenty.
     if (grant.lastUsedAt === null || now - grant.lastUsedAt >= GRANT_TOUCH_INTERVAL_MS)
