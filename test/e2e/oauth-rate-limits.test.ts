@@ -96,4 +96,41 @@ describe('rate limits of the OAuth endpoints, per client IP', () => {
     const later = await register()
     expect(later.status).toBe(201)
   }, 120_000)
+
+  it('POST /oauth/sign-in (the hosted sign-in page): 10 per 10 s, then a 429 page with Retry-After', async () => {
+    const app = await createApp(p, {})
+    const request = new URLSearchParams({
+      client_id: app.client_id,
+      redirect_uri: 'http://127.0.0.1:9/callback',
+      response_type: 'code',
+    }).toString()
+    const post = () =>
+      fetch(`${p.issuer}/oauth/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: p.issuer },
+        body: new URLSearchParams({
+          authorization_request: request,
+          intent: 'identify',
+          identifier: 'nobody+authn_test@example.com',
+        }).toString(),
+      })
+    for (let i = 0; i < 10; i++) {
+      const res = await post()
+      expect(res.status).not.toBe(429)
+      await res.arrayBuffer()
+    }
+    const over = await post()
+    expect(over.status).toBe(429)
+    expect(over.headers.get('content-type')).toContain('text/html')
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(await over.text()).toContain('Too many requests')
+    // Showing the page is not counted.
+    const page = await fetch(`${p.issuer}/oauth/sign-in?${request}`)
+    expect(page.status).toBe(200)
+    await page.arrayBuffer()
+    p.h.clock.advance(10_000)
+    const later = await post()
+    expect(later.status).not.toBe(429)
+  }, 120_000)
 })
