@@ -225,13 +225,12 @@ export function showSignIn(ctx: EnvContext, actor: ClientActor, query: URLSearch
   query.delete('sign_in_id')
   const request = query.toString()
   if (!query.get('client_id')) throw pageError('Sign in from the application you came from.')
+  const s = signInId ? safeGet(ctx, actor, signInId) : null
+  // A sign-in that just completed (a redirect factor came back here) goes on to authorize.
+  if (s?.status === 'complete') return backToAuthorize(request)
   const live = liveOf(ctx, actor)
   if (live) return html(ctx, reverifyView(ctx, request, live))
-  if (signInId) {
-    const s = safeGet(ctx, actor, signInId)
-    if (s?.status === 'complete') return backToAuthorize(request)
-    if (s) return html(ctx, viewOf(ctx, request, s))
-  }
+  if (s) return html(ctx, viewOf(ctx, request, s))
   return html(ctx, baseView(ctx, request, null))
 }
 
