@@ -15,7 +15,7 @@ import { htmlErrorResponse } from './shared/error-page'
 import { authenticationInvalid } from './shared/errors'
 import { oauthErrorResponse } from './shared/oauth-errors'
 import { clerkErrorResponse, type Presenter } from './shared/presenter'
-import { FAPI_RATE_RULES, type RateRule } from './shared/rate-limit'
+import { FAPI_RATE_RULES, OAUTH_PAGE_RATE_RULES, OAUTH_RATE_RULES, type RateRule } from './shared/rate-limit'
 import type { RequestState, SurfaceName } from './shared/request-state'
 import { SCIM_CONTENT_TYPE, scimErrorResponse } from './shared/scim-errors'
 import { createWellKnown } from './wellknown'
@@ -152,7 +152,13 @@ export function defaultSurfaces(): Surface[] {
       name: 'browser',
       match: { path: (p) => OAUTH_PAGE_PATHS.includes(p) },
       env: 'host',
-      edge: { cors: 'none', methodOverride: false, body: { json: 'unchecked' }, finish: sendClientToken },
+      edge: {
+        cors: 'none',
+        methodOverride: false,
+        body: { json: 'unchecked' },
+        rateLimits: OAUTH_PAGE_RATE_RULES,
+        finish: sendClientToken,
+      },
       present: htmlErrorResponse,
       app: createOauthPages(),
     },
@@ -161,7 +167,12 @@ export function defaultSurfaces(): Surface[] {
       name: 'oauth',
       match: { path: '/oauth' },
       env: 'host',
-      edge: { cors: 'any', methodOverride: false, body: { json: 'unchecked' } },
+      edge: {
+        cors: 'any',
+        methodOverride: false,
+        body: { json: 'unchecked' },
+        rateLimits: OAUTH_RATE_RULES,
+      },
       present: oauthErrorResponse,
       app: createOauthApi(),
     },

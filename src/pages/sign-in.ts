@@ -23,6 +23,8 @@ export interface SignInView {
   challenge?: { id: string; label: string; target: string | null }
   error?: string
   action: string
+  /** The signed-in person proves a factor again (prompt=login, max_age) instead of signing in. */
+  reverify?: boolean
 }
 
 const hiddenState = (
@@ -82,10 +84,12 @@ ${hiddenState(v)}<input type="hidden" name="intent" value="answer"><input type="
 <form method="post" action="${v.action}">${hiddenState(v)}<input type="hidden" name="intent" value="resume">
 <button type="submit" class="primary">I opened the link</button></form>`
   }
-  const title = v.step === 'second_factor' ? 'Two-step verification' : 'Sign in'
+  const title =
+    v.step === 'second_factor' ? 'Two-step verification' : v.reverify ? 'Confirm it is you' : 'Sign in'
   const prepareOrAnswer = (o: SignInOption) => optionForm(v, o, o.answer === 'secret' ? 'answer' : 'prepare')
   return html`<h1>${title}</h1>
 ${v.identifier ? html`<p class="muted">${v.identifier}</p>` : ''}
+${v.reverify ? html`<p>The application asks you to sign in again.</p>` : ''}
 ${alert(v.error)}
 ${v.options.map(prepareOrAnswer)}`
 }

@@ -108,15 +108,23 @@ describe('OAuth 2.0 / OIDC provider, with openid-client as the relying party', (
     const active = await client.tokenIntrospection(config, tokens.access_token)
     expect(active).toMatchObject({ active: true, client_id: app.client_id, sub: person.user.id })
 
-    // Refresh: a new pair; the id_token keeps sub, aud, auth_time, azp.
+    // Refresh: a new pair, and no new id_token (OIDC Core §12.2; openid-client accepts that).
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
-    expect(refreshed.claims()).toMatchObject({
+    expect(refreshed.id_token).toBeUndefined()
+    expect(refreshed.claims()).toBeUndefined()
+    const [, refreshedPayload] = refreshed.access_token
+      .split('.')
+      .slice(0, 2)
+      .map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()))
+    expect(refreshedPayload).toMatchObject({
       sub: claims.sub,
-      aud: claims.aud,
+      client_id: claims.aud,
       auth_time: claims.auth_time,
-      azp: claims.azp,
+      sid: claims.sid,
     })
+    // Still usable for userinfo, the claims of the first id_token unchanged.
+    expect((await client.fetchUserInfo(config, refreshed.access_token, claims.sub)).sub).toBe(claims.sub)
     expect((await client.tokenIntrospection(config, tokens.refresh_token!)).active).toBe(false)
     expect((await client.tokenIntrospection(config, refreshed.refresh_token!)).active).toBe(true)
 

@@ -18,12 +18,15 @@ export interface Provider {
 
 export const PASSWORD = 'correct horse battery'
 
-export async function startProvider(opts: { delivery?: Delivery } = {}): Promise<Provider> {
+export async function startProvider(
+  opts: { delivery?: Delivery; rateLimits?: boolean } = {},
+): Promise<Provider> {
   // The clock starts now: openid-client checks iat/exp against the real time.
   const h = await createHarness({
     envs: [{ host: '127.0.0.1', name: 'Acme' }],
     now: new Date().toISOString(),
     delivery: opts.delivery,
+    rateLimits: opts.rateLimits,
   })
   const server = Bun.serve({
     hostname: '127.0.0.1',

@@ -105,6 +105,11 @@ export const oauthTokens = sqliteTable(
     parentId: text('parent_id'),
     scopes: text('scopes').notNull(),
     authTime: integer('auth_time').notNull(),
+    /**
+     * A refresh token minted by a refresh also records the access token issued with it (its
+     * jti), with the same scopes: one row per refresh instead of two.
+     */
+    accessJti: text('access_jti').unique(),
     usedAt: integer('used_at'),
     expiresAt: integer('expires_at'),
     createdAt: integer('created_at').notNull(),

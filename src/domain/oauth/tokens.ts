@@ -55,7 +55,9 @@ export function revokeTokensOfCode(tx: EnvTx, codeId: string): number {
   return r.changes
 }
 
-export type NewToken = Omit<OauthTokenRow, 'id' | 'lookup' | 'usedAt' | 'createdAt'>
+export type NewToken = Omit<OauthTokenRow, 'id' | 'lookup' | 'usedAt' | 'createdAt' | 'accessJti'> & {
+  accessJti?: string | null
+}
 
 /** Records an access token's jti or a refresh token's hash (a prepared insert: the refresh hot path). */
 export function insertToken(
@@ -83,6 +85,7 @@ export function insertToken(
           parentId: p('parentId'),
           scopes: p('scopes'),
           authTime: p('authTime'),
+          accessJti: p('accessJti'),
           usedAt: null,
           expiresAt: p('expiresAt'),
           createdAt: p('createdAt'),
@@ -91,6 +94,7 @@ export function insertToken(
     )
     .run({
       ...input,
+      accessJti: input.accessJti ?? null,
       id,
       kind,
       lookup: kind === 'refresh' ? sha256Hex(secretOrJti) : secretOrJti,
@@ -113,9 +117,29 @@ const tokenByLookup = (ctx: EnvContext, kind: 'access' | 'refresh') =>
 export const findRefreshToken = (ctx: EnvContext, token: string): OauthTokenRow | undefined =>
   tokenByLookup(ctx, 'refresh').get({ lookup: sha256Hex(token) })
 
-/** An access token's record by its jti: gone once its grant is revoked. */
+/**
+ * An access token's record by its jti: its own row, or the refresh token minted with it (same
+ * grant, user, session and scopes). Gone once its grant is revoked.
+ */
 export const findAccessToken = (ctx: EnvContext, jti: string): OauthTokenRow | undefined =>
-  tokenByLookup(ctx, 'access').get({ lookup: jti })
+  tokenByLookup(ctx, 'access').get({ lookup: jti }) ??
+  ctx
+    .prepared('oauth.accessByRefresh', (db) =>
+      db
+        .select()
+        .from(oauthTokens)
+        .where(eq(oauthTokens.accessJti, sql.placeholder('jti')))
+        .prepare(),
+    )
+    .get({ jti })
+
+/** RFC 7009 for one access token: its own row goes, or the refresh token forgets it. */
+export function revokeAccessToken(tx: EnvTx, jti: string) {
+  tx.delete(oauthTokens)
+    .where(and(eq(oauthTokens.lookup, jti), eq(oauthTokens.kind, 'access')))
+    .run()
+  tx.update(oauthTokens).set({ accessJti: null }).where(eq(oauthTokens.accessJti, jti)).run()
+}
 
 /** Spends a refresh token unless it already was: true when this call spent it. */
 export function spendRefreshToken(ctx: EnvContext, id: string, now: number): boolean {

@@ -39,6 +39,10 @@ const stepUpFactors = (ctx: EnvContext, step: Step) =>
 const optionsOf = (ctx: EnvContext, user: UserAggregate, step: Step) =>
   stepUpFactors(ctx, step).flatMap((f) => f.options(ctx, user))
 
+/** The first factors this user may re-verify with (before a verification is started). */
+export const reverificationFirstFactors = (ctx: EnvContext, user: UserAggregate) =>
+  optionsOf(ctx, user, 'first')
+
 function toResource(ctx: EnvContext, user: UserAggregate | null, r: ReverificationRow) {
   return {
     object: 'session_reverification' as const,

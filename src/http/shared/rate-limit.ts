@@ -117,3 +117,23 @@ export const FAPI_RATE_RULES: RateRule[] = [
     windowMs: 10_000,
   },
 ]
+
+/**
+ * The OAuth provider's machine endpoints, per client IP (RFC 6749 error bodies, Retry-After).
+ * The token endpoint is generous: one relying party's server refreshes for all its users from
+ * one address. Dynamic registration is a few per minute: a client registers once per install.
+ * Windows stay within a minute (the window stores sweep anything older).
+ */
+export const OAUTH_RATE_RULES: RateRule[] = [
+  { method: 'POST', path: /^\/oauth\/token$/, bucket: 'oauth.token', limit: 100, windowMs: 10_000 },
+  { method: 'POST', path: /^\/oauth\/register$/, bucket: 'oauth.register', limit: 5, windowMs: 60_000 },
+]
+
+/**
+ * The hosted sign-in page of the authorization endpoint runs the sign-in machine itself (not
+ * through the Frontend API), so its form posts are limited per IP too: each step (identify,
+ * send a code, answer) is one post, and a person needs a few per 10 s.
+ */
+export const OAUTH_PAGE_RATE_RULES: RateRule[] = [
+  { method: 'POST', path: /^\/oauth\/sign-in$/, bucket: 'oauth.sign_in', limit: 10, windowMs: 10_000 },
+]

@@ -1,4 +1,12 @@
 import type { ClientActor } from '../../domain/clients/service'
+import { currentSession } from '../../domain/sessions/service'
+import { findUser } from '../../domain/users/service'
+import {
+  answerReverificationChallenge,
+  issueReverificationChallenge,
+  reverificationFirstFactors,
+  startReverification,
+} from '../../flows/account/step-up'
 import { type FactorOption, factorFor, factorsOf } from '../../flows/factors'
 import {
   answerSignInChallenge,
@@ -117,17 +125,112 @@ function backToAuthorize(request: string): Response {
   return see(`/oauth/authorize?${params.toString()}`)
 }
 
+/**
+ * The browser already has a live session, yet the request wants a fresh authentication
+ * (`prompt=login`, or a `max_age` the session's last factor exceeds): its user proves a first
+ * factor again through step-up (the session's first-factor time, hence `auth_time`, resets).
+ * A new sign-in would be refused in single-session mode, and would be another person anyway.
+ */
+interface Live {
+  sessionId: string
+  label: string
+  options: SignInOption[]
+}
+
+function liveOf(ctx: EnvContext, actor: ClientActor): Live | null {
+  const session = currentSession(ctx, actor.client, null)
+  if (!session) return null
+  const user = findUser(ctx, session.userId)
+  if (!user) return null
+  const email = user.emails.find((e) => e.id === user.user.primaryEmailAddressId)?.emailAddress
+  const phone = user.phones.find((p) => p.id === user.user.primaryPhoneNumberId)?.phoneNumber
+  return {
+    sessionId: session.id,
+    label: email ?? user.user.username ?? phone ?? session.userId,
+    options: reverificationFirstFactors(ctx, user)
+      .map((o) => toOption(ctx, o, ['first']))
+      .filter((o): o is SignInOption => o !== null),
+  }
+}
+
+const reverifyView = (ctx: EnvContext, request: string, live: Live, extra: Partial<SignInView> = {}) => ({
+  ...baseView(ctx, request, null),
+  step: 'first_factor' as const,
+  reverify: true,
+  identifier: live.label,
+  options: live.options,
+  ...extra,
+})
+
+/** POST /oauth/sign-in while signed in: one step of the first-factor re-verification. */
+async function postReverify(
+  ctx: EnvContext,
+  actor: ClientActor,
+  live: Live,
+  form: URLSearchParams,
+  request: string,
+): Promise<Response> {
+  const intent = form.get('intent')
+  const strategy = form.get('strategy') ?? undefined
+  const sid = live.sessionId
+  try {
+    if (intent === 'prepare' && strategy) {
+      startReverification(ctx, actor, sid, 'first_factor')
+      const challenge = issueReverificationChallenge(ctx, actor, sid, {
+        strategy,
+        email_address_id: form.get('email_address_id') ?? undefined,
+        phone_number_id: form.get('phone_number_id') ?? undefined,
+      })
+      return html(
+        ctx,
+        reverifyView(ctx, request, live, {
+          step: 'code',
+          challenge: { id: challenge.id, label: labelOf(strategy), target: null },
+        }),
+      )
+    }
+    if (intent === 'answer') {
+      let cid = form.get('challenge_id')
+      if (!cid && strategy && form.has('password')) {
+        // A secret is answered in place: the verification and its challenge start here.
+        startReverification(ctx, actor, sid, 'first_factor')
+        cid = issueReverificationChallenge(ctx, actor, sid, { strategy }).id
+      }
+      if (!cid) throw pageError('Choose how to verify.')
+      const input = form.has('password')
+        ? { password: form.get('password')! }
+        : { code: form.get('code') ?? '' }
+      const r = await answerReverificationChallenge(ctx, actor, sid, cid, input)
+      if (r.status === 'complete') return backToAuthorize(request)
+    }
+  } catch (e) {
+    if (!(e instanceof AppError) || e.status >= 500) throw e
+    const cid = form.get('challenge_id')
+    const codeStep = intent === 'answer' && cid && !form.has('password')
+    return html(
+      ctx,
+      reverifyView(ctx, request, live, {
+        ...(codeStep ? { step: 'code' as const, challenge: { id: cid, label: 'Code', target: null } } : {}),
+        error: messageOf(e),
+      }),
+      e.status === 429 ? 429 : 400,
+    )
+  }
+  return html(ctx, reverifyView(ctx, request, live))
+}
+
 /** GET /oauth/sign-in?<authorization request>[&sign_in_id=…]. */
 export function showSignIn(ctx: EnvContext, actor: ClientActor, query: URLSearchParams): Response {
   const signInId = query.get('sign_in_id')
   query.delete('sign_in_id')
   const request = query.toString()
   if (!query.get('client_id')) throw pageError('Sign in from the application you came from.')
-  if (signInId) {
-    const s = safeGet(ctx, actor, signInId)
-    if (s?.status === 'complete') return backToAuthorize(request)
-    if (s) return html(ctx, viewOf(ctx, request, s))
-  }
+  const s = signInId ? safeGet(ctx, actor, signInId) : null
+  // A sign-in that just completed (a redirect factor came back here) goes on to authorize.
+  if (s?.status === 'complete') return backToAuthorize(request)
+  const live = liveOf(ctx, actor)
+  if (live) return html(ctx, reverifyView(ctx, request, live))
+  if (s) return html(ctx, viewOf(ctx, request, s))
   return html(ctx, baseView(ctx, request, null))
 }
 
@@ -159,6 +262,8 @@ export async function postSignIn(ctx: EnvContext, actor: ClientActor, form: URLS
   const request = form.get('authorization_request') ?? ''
   if (!new URLSearchParams(request).get('client_id'))
     throw pageError('Sign in from the application you came from.')
+  const live = liveOf(ctx, actor)
+  if (live) return postReverify(ctx, actor, live, form, request)
   const signInId = form.get('sign_in_id')
   const intent = form.get('intent')
   const strategy = form.get('strategy') ?? undefined

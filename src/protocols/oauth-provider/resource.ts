@@ -1,7 +1,7 @@
 import { withTx } from '../../db/tx'
 import type { OauthTokenRow } from '../../domain/oauth/schema'
 import { parseScopes } from '../../domain/oauth/scopes'
-import { findAccessToken, findRefreshToken, revokeToken } from '../../domain/oauth/tokens'
+import { findAccessToken, findRefreshToken, revokeAccessToken, revokeToken } from '../../domain/oauth/tokens'
 import { findUser } from '../../domain/users/service'
 import type { EnvContext } from '../../tenancy/context'
 import { claimsFor } from './claims'
@@ -99,7 +99,12 @@ export function revoke(ctx: EnvContext, request: Request, form: Params, issuer: 
   const token = form.get('token')
   if (!token) throw invalidRequest('token is missing.')
   if (token.length > 8192) return {}
-  const row = liveAccessToken(ctx, token, issuer)?.row ?? findRefreshToken(ctx, token)
+  const access = liveAccessToken(ctx, token, issuer)
+  if (access) {
+    if (access.row.applicationId === app.id) withTx(ctx, (tx) => revokeAccessToken(tx, access.claims.jti))
+    return {}
+  }
+  const row = findRefreshToken(ctx, token)
   if (row && row.applicationId === app.id) withTx(ctx, (tx) => revokeToken(tx, row))
   return {}
 }

@@ -43,6 +43,12 @@ interface Issue {
   authTime: number
   nonce: string | null
   refresh: boolean
+  /**
+   * An id_token comes with the code exchange only. OIDC Core §12.2 lets a refresh answer
+   * without one (the client keeps the first; its sub and auth_time cannot change): a refresh
+   * then costs one signature and no user read.
+   */
+  idToken: boolean
 }
 
 /** Signs the access token and id_token: outside the transaction (DESIGN.md). */
@@ -64,7 +70,7 @@ function mint(ctx: EnvContext, issuer: string, i: Issue) {
     exp: iat + ACCESS_TOKEN_TTL_S,
   })
   let idToken: string | undefined
-  if (i.scopes.includes('openid')) {
+  if (i.idToken && i.scopes.includes('openid')) {
     const user = findUser(ctx, i.userId)
     if (!user) throw invalidGrant('The user no longer exists.')
     idToken = signIdToken(key, {
@@ -142,6 +148,7 @@ async function authorizationCodeGrant(
     authTime: row.authTime,
     nonce: row.nonce,
     refresh: row.offline,
+    idToken: true,
   })
   withTx(ctx, (tx) => {
     if (!claimCode(tx, row.id, now)) throw invalidGrant('The authorization code has already been used.')
@@ -193,6 +200,7 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
     authTime: row.authTime,
     nonce: null,
     refresh: true,
+    idToken: false,
   })
   const now = ctx.clock.now()
   const raced = withTx(ctx, (tx) => {
@@ -209,13 +217,18 @@ async function refreshTokenGrant(ctx: EnvContext, app: OauthApplicationRow, form
       scopes: asked.join(' '),
       authTime: row.authTime,
     }
-    insertToken(tx, ctx, 'access', minted.jti, { ...base, parentId: row.id, expiresAt: minted.expiresAt })
+    // One row per refresh: the new refresh token records the access token minted with it, when
+    // both carry the same scopes. A narrowed access token gets its own row.
+    const narrowed = base.scopes !== row.scopes
+    if (narrowed)
+      insertToken(tx, ctx, 'access', minted.jti, { ...base, parentId: row.id, expiresAt: minted.expiresAt })
     // The new refresh token keeps the scopes of the family, however narrow this access token is.
     insertToken(tx, ctx, 'refresh', minted.refreshToken!, {
       ...base,
       scopes: row.scopes,
       parentId: row.id,
       expiresAt: null,
+      accessJti: narrowed ? null : minted.jti,
     })
     // last_used_at is for people reading their list of apps: a minute's precision is plenty.
     if (grant.lastUsedAt === null || now - grant.lastUsedAt >= GRANT_TOUCH_INTERVAL_MS)
