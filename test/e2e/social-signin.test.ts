@@ -75,6 +75,9 @@ beforeAll(async () => {
       plain: { email: 'plain@social.test', email_verified: true, preferred_username: 'plainuser' },
       erin: { email: 'erin@social.test', email_verified: true, name: 'Erin' },
       frank: { email: 'frank@social.test', email_verified: true, name: 'Frank' },
+      gina: { email: 'gina@social.test', email_verified: true, given_name: 'Gina', family_name: 'Up' },
+      hank: { email: 'hank@social.test', email_verified: true, given_name: 'Hank', family_name: 'Twice' },
+      ivy: { email: 'ivy@social.test', email_verified: true, given_name: 'Ivy' },
     },
   })
   // A second IdP: its keys are not the first one's.
@@ -311,6 +314,92 @@ describe('social sign-in with a real IdP', () => {
     expect(back.searchParams.get('__authn_status')).toBe('transferable')
     const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true, password: PASSWORD }))
     expect(up.response).toMatchObject({ status: 'complete', email_address: 'plain@social.test' })
+  })
+})
+
+/** Starts a sign-up with `strategy` in `b`, follows the IdP as `account` and lands; the sign-up and where it ends. */
+async function socialSignUp(b: Browser, strategy: string, account: string) {
+  idp.state.nextAccount = account
+  const created = ok(await b.json('POST', '/v1/client/sign-ups', { strategy, redirect_url: APP }))
+  const v = created.response.verifications.external_account
+  expect(v).toMatchObject({ strategy, status: 'unverified' })
+  const cb = await idp.authorize(v.external_verification_redirect_url, callbackBase())
+  return { signUp: created.response, back: await land(b, cb) }
+}
+
+describe('sign-up started with a social strategy (Clerk: signUp.create({ strategy: "oauth_…" }))', () => {
+  it('a new identity completes the sign-up with the provider profile', async () => {
+    const b = browser(h)
+    const { signUp, back } = await socialSignUp(b, 'oauth_custom_idp', 'gina')
+    expect(back.origin + back.pathname).toBe(APP)
+    let up = ok(await b.json('GET', `/v1/client/sign-ups/${signUp.id}`)).response
+    expect(up).toMatchObject({ email_address: 'gina@social.test', first_name: 'Gina', last_name: 'Up' })
+    expect(up.verifications.email_address.status).toBe('verified')
+    expect(up.verifications.external_account.status).toBe('verified')
+    if (up.status === 'missing_requirements') {
+      // The env may still require a password; the provider answered everything else.
+      expect(up.missing_fields).toEqual(['password'])
+      expect(back.searchParams.get('__authn_status')).toBe('missing_requirements')
+      up = ok(await b.json('PATCH', `/v1/client/sign-ups/${signUp.id}`, { password: PASSWORD })).response
+    } else expect(back.searchParams.get('__authn_status')).toBe('verified')
+    expect(up.status).toBe('complete')
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${up.created_user_id}`))
+    expect(user.email_addresses[0].verification).toEqual({ status: 'verified', strategy: 'oauth_custom_idp' })
+    expect(user.external_accounts.map((a: any) => a.provider_user_id)).toEqual(['gina'])
+  })
+
+  it('an existing external account makes the sign-up transferable; a sign-in with transfer signs in', async () => {
+    const first = browser(h)
+    const { signUp } = await socialSignUp(first, 'oauth_custom_idp', 'hank')
+    let up = ok(await first.json('GET', `/v1/client/sign-ups/${signUp.id}`)).response
+    if (up.status !== 'complete')
+      up = ok(await first.json('PATCH', `/v1/client/sign-ups/${signUp.id}`, { password: PASSWORD })).response
+    const userId = up.created_user_id
+    expect(userId).toMatch(/^user_/)
+
+    const b = browser(h)
+    const again = await socialSignUp(b, 'oauth_custom_idp', 'hank')
+    expect(again.back.searchParams.get('__authn_status')).toBe('transferable')
+    const pending = ok(await b.json('GET', `/v1/client/sign-ups/${again.signUp.id}`)).response
+    expect(pending.status).toBe('missing_requirements')
+    expect(pending.verifications.external_account.status).toBe('transferable')
+    const signIn = ok(await b.json('POST', '/v1/client/sign-ins', { transfer: true }))
+    expect(signIn.response.status).toBe('complete')
+    expect(signIn.response.first_factor_verification).toMatchObject({
+      strategy: 'oauth_custom_idp',
+      status: 'verified',
+    })
+    const client = ok(await b.json('GET', '/v1/client'))
+    expect(client.response.sessions.map((s: any) => s.user.id)).toEqual([userId])
+    // The proof is used up.
+    expectError(await b.json('POST', '/v1/client/sign-ins', { transfer: true }), 400, 'client_state_invalid')
+  })
+
+  it('a verified provider email of an existing user links it; the sign-up transfers to a sign-in', async () => {
+    const ivy = await createUser(h, { email_address: ['ivy@social.test'] })
+    const b = browser(h)
+    const { back } = await socialSignUp(b, 'oauth_google', 'ivy')
+    expect(back.searchParams.get('__authn_status')).toBe('transferable')
+    const signIn = ok(await b.json('POST', '/v1/client/sign-ins', { transfer: true }))
+    expect(signIn.response.status).toBe('complete')
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${ivy.id}`))
+    expect(user.external_accounts.map((a: any) => a.provider)).toEqual(['google'])
+  })
+
+  it('bad input: an unknown strategy, no redirect_url, a foreign redirect_url, nothing to transfer', async () => {
+    const b = browser(h)
+    const bad = await b.json('POST', '/v1/client/sign-ups', { strategy: 'oauth_nope', redirect_url: APP })
+    expect(bad.status).toBe(422)
+    const none = await b.json('POST', '/v1/client/sign-ups', { strategy: 'oauth_custom_idp' })
+    expect(none.status).toBeGreaterThanOrEqual(400)
+    expect(none.status).toBeLessThan(500)
+    const foreign = await b.json('POST', '/v1/client/sign-ups', {
+      strategy: 'oauth_custom_idp',
+      redirect_url: 'https://evil.example/cb',
+    })
+    expect(foreign.status).toBeGreaterThanOrEqual(400)
+    expect(foreign.status).toBeLessThan(500)
+    expectError(await b.json('POST', '/v1/client/sign-ins', { transfer: true }), 400, 'client_state_invalid')
   })
 })
 

@@ -17,6 +17,7 @@ export const CreateSignInBody = t.Object({
   ticket: t.Optional(t.String({ maxLength: 512 })),
   email_address_id: t.Optional(t.String({ maxLength: 64 })),
   phone_number_id: t.Optional(t.String({ maxLength: 64 })),
+  transfer: t.Optional(t.BooleanString()),
 })
 
 export const signInsFapi = capabilityRoutes('fapi:sign-ins')
