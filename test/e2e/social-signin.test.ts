@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { generateKeyPairSync } from 'node:crypto'
 import * as jose from 'jose'
 import { overridePresetForTests } from '../../src/domain/oauth-providers/presets'
 import { bapiJson, createUser, expectError, ok, PASSWORD } from '../flows/support'
@@ -18,6 +19,14 @@ let idp: Idp
 let other: Idp
 /** A token endpoint gone bad: forwards to the IdP, then re-signs the id_token for another audience. */
 let mixup: ReturnType<typeof Bun.serve>
+/**
+ * Apple's token endpoint as far as the client secret goes: a minted client-secret JWT is checked
+ * with jose against the .p8 key's public half (refused with invalid_client otherwise), then the
+ * request goes on to the IdP with the client's real secret.
+ */
+let appleToken: ReturnType<typeof Bun.serve>
+const appleKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const appleJwts: Array<{ header: jose.ProtectedHeaderParameters; claims: jose.JWTPayload }> = []
 const APP = 'http://localhost:5173/sso-callback'
 const restore: Array<() => void> = []
 let host: string
@@ -59,7 +68,7 @@ beforeAll(async () => {
       {
         client_id: 'authn-apple',
         client_secret: 'apple-secret-0123456789',
-        redirect_uris: redirect('apple'),
+        redirect_uris: [...redirect('apple'), ...redirect('apple_signed')],
       },
     ],
     accounts: {
@@ -101,6 +110,39 @@ beforeAll(async () => {
       return Response.json(body, { status: upstream.status })
     },
   })
+  appleToken = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const form = new URLSearchParams(await req.text())
+      const secret = form.get('client_secret') ?? ''
+      if (secret.split('.').length === 3) {
+        try {
+          const { payload, protectedHeader } = await jose.jwtVerify(secret, appleKeys.publicKey, {
+            issuer: 'TEAM123456',
+            subject: form.get('client_id') ?? '',
+            audience: 'https://appleid.apple.com',
+            algorithms: ['ES256'],
+            // Our server runs on the harness's fixed clock.
+            currentDate: new Date(h.clock.now()),
+          })
+          appleJwts.push({ header: protectedHeader, claims: payload })
+        } catch {
+          return Response.json({ error: 'invalid_client' }, { status: 401 })
+        }
+        form.set('client_secret', 'apple-secret-0123456789')
+      }
+      const upstream = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+      })
+      return new Response(await upstream.text(), {
+        status: upstream.status,
+        headers: { 'content-type': 'application/json' },
+      })
+    },
+  })
   restore.push(
     overridePresetForTests('slack', {
       issuer: idp.issuer,
@@ -113,7 +155,7 @@ beforeAll(async () => {
     overridePresetForTests('apple', {
       issuer: idp.issuer,
       authorizationUrl: `${idp.issuer}/auth`,
-      tokenUrl: `${idp.issuer}/token`,
+      tokenUrl: `http://127.0.0.1:${appleToken.port}/token`,
       jwksUrl: `${idp.issuer}/jwks`,
       scopes: ['openid', 'email'],
     }),
@@ -190,6 +232,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of restore) r()
   await mixup.stop(true)
+  await appleToken.stop(true)
   await idp.close()
   await other.close()
   h.close()
@@ -432,6 +475,72 @@ describe("Apple's form_post", () => {
     const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true }))
     // The name came once, in the form's `user` field.
     expect(up.response).toMatchObject({ first_name: 'Alice', last_name: 'Apple' })
+  })
+})
+
+describe("Apple's client secret minted from the .p8 key", () => {
+  it('the token endpoint receives an ES256 JWT (iss team id, sub client id, aud Apple) that verifies', async () => {
+    ok(
+      await bapiJson(h, 'POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'apple',
+        provider_key: 'apple_signed',
+        client_id: 'authn-apple',
+        team_id: 'TEAM123456',
+        key_id: 'KEYID12345',
+        private_key: appleKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }),
+    )
+    const b = browser(h)
+    idp.state.nextAccount = 'dave'
+    const created = ok(
+      await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple_signed', redirect_url: APP }),
+    )
+    const url = created.response.first_factor_verification.external_verification_redirect_url
+    const { action, fields } = await idp.authorizeForm(url, callbackBase())
+    const posted = await h.request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: fields.toString(),
+      redirect: 'manual',
+    })
+    const before = appleJwts.length
+    const back = await land(b, new URL(posted.headers.get('location')!))
+    expect(back.searchParams.get('error')).toBeNull()
+    expect(['transferable', 'verified']).toContain(back.searchParams.get('__authn_status')!)
+    expect(appleJwts.length).toBe(before + 1)
+    const { header, claims } = appleJwts.at(-1)!
+    expect(header).toMatchObject({ alg: 'ES256', kid: 'KEYID12345' })
+    expect(claims).toMatchObject({ iss: 'TEAM123456', sub: 'authn-apple', aud: 'https://appleid.apple.com' })
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(182 * 24 * 3600)
+
+    // Signed with another key: the token endpoint refuses the client; the app is told.
+    const provider = ok(await bapiJson(h, 'GET', '/v1/oauth-providers?limit=100')).data.find(
+      (p: any) => p.provider_key === 'apple_signed',
+    )
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+    ok(
+      await bapiJson(h, 'PATCH', `/v1/oauth-providers/${provider.id}`, {
+        private_key: stranger.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }),
+    )
+    const c = browser(h)
+    const again = ok(
+      await c.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple_signed', redirect_url: APP }),
+    )
+    const form = await idp.authorizeForm(
+      again.response.first_factor_verification.external_verification_redirect_url,
+      callbackBase(),
+    )
+    const post = await h.request(form.action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: form.fields.toString(),
+      redirect: 'manual',
+    })
+    const refused = await land(c, new URL(post.headers.get('location')!))
+    expect(refused.searchParams.get('__authn_status')).toBe('failed')
+    expect(refused.searchParams.get('error')).toBe('external_token_exchange_failed')
   })
 })
 

@@ -4,12 +4,7 @@ import { unseal } from '../../crypto/seal'
 import { AppError } from '../../lib/errors'
 import { assertPublicHost, PrivateAddressError } from '../../lib/private-network'
 import type { EnvContext } from '../../tenancy/context'
-import {
-  type AttributeMapping,
-  type EmailsSource,
-  presetOf,
-  type TokenAuthMethod,
-} from './presets'
+import { type AttributeMapping, type EmailsSource, presetOf, type TokenAuthMethod } from './presets'
 import type { OauthProviderRow } from './schema'
 
 /**
