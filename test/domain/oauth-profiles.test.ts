@@ -120,8 +120,8 @@ describe('profile normalisation per preset', () => {
       normalizeProfile(ms.mapping, { oid: 'o-1', email: 'm@contoso.com', xms_edov: true }).emailVerified,
     ).toBe(true)
     const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47'
-    expect(ms.issuerFromClaims!({ tid })).toBe(`https://login.microsoftonline.com/${tid}/v2.0`)
-    expect(ms.issuerFromClaims!({ tid: '../evil' })).toBeNull()
+    expect(ms.issuerFromClaims!({ tid }, {})).toBe(`https://login.microsoftonline.com/${tid}/v2.0`)
+    expect(ms.issuerFromClaims!({ tid: '../evil' }, {})).toBeNull()
   })
 
   it('drops what is not an email or an http(s) image, and refuses a profile without an id', () => {

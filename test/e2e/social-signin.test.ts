@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { generateKeyPairSync } from 'node:crypto'
 import * as jose from 'jose'
 import { overridePresetForTests } from '../../src/domain/oauth-providers/presets'
 import { bapiJson, createUser, expectError, ok, PASSWORD } from '../flows/support'
@@ -18,6 +19,14 @@ let idp: Idp
 let other: Idp
 /** A token endpoint gone bad: forwards to the IdP, then re-signs the id_token for another audience. */
 let mixup: ReturnType<typeof Bun.serve>
+/**
+ * Apple's token endpoint as far as the client secret goes: a minted client-secret JWT is checked
+ * with jose against the .p8 key's public half (refused with invalid_client otherwise), then the
+ * request goes on to the IdP with the client's real secret.
+ */
+let appleToken: ReturnType<typeof Bun.serve>
+const appleKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const appleJwts: Array<{ header: jose.ProtectedHeaderParameters; claims: jose.JWTPayload }> = []
 const APP = 'http://localhost:5173/sso-callback'
 const restore: Array<() => void> = []
 let host: string
@@ -59,7 +68,7 @@ beforeAll(async () => {
       {
         client_id: 'authn-apple',
         client_secret: 'apple-secret-0123456789',
-        redirect_uris: redirect('apple'),
+        redirect_uris: [...redirect('apple'), ...redirect('apple_signed')],
       },
     ],
     accounts: {
@@ -75,6 +84,9 @@ beforeAll(async () => {
       plain: { email: 'plain@social.test', email_verified: true, preferred_username: 'plainuser' },
       erin: { email: 'erin@social.test', email_verified: true, name: 'Erin' },
       frank: { email: 'frank@social.test', email_verified: true, name: 'Frank' },
+      gina: { email: 'gina@social.test', email_verified: true, given_name: 'Gina', family_name: 'Up' },
+      hank: { email: 'hank@social.test', email_verified: true, given_name: 'Hank', family_name: 'Twice' },
+      ivy: { email: 'ivy@social.test', email_verified: true, given_name: 'Ivy' },
     },
   })
   // A second IdP: its keys are not the first one's.
@@ -98,6 +110,39 @@ beforeAll(async () => {
       return Response.json(body, { status: upstream.status })
     },
   })
+  appleToken = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const form = new URLSearchParams(await req.text())
+      const secret = form.get('client_secret') ?? ''
+      if (secret.split('.').length === 3) {
+        try {
+          const { payload, protectedHeader } = await jose.jwtVerify(secret, appleKeys.publicKey, {
+            issuer: 'TEAM123456',
+            subject: form.get('client_id') ?? '',
+            audience: 'https://appleid.apple.com',
+            algorithms: ['ES256'],
+            // Our server runs on the harness's fixed clock.
+            currentDate: new Date(h.clock.now()),
+          })
+          appleJwts.push({ header: protectedHeader, claims: payload })
+        } catch {
+          return Response.json({ error: 'invalid_client' }, { status: 401 })
+        }
+        form.set('client_secret', 'apple-secret-0123456789')
+      }
+      const upstream = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+      })
+      return new Response(await upstream.text(), {
+        status: upstream.status,
+        headers: { 'content-type': 'application/json' },
+      })
+    },
+  })
   restore.push(
     overridePresetForTests('slack', {
       issuer: idp.issuer,
@@ -110,7 +155,7 @@ beforeAll(async () => {
     overridePresetForTests('apple', {
       issuer: idp.issuer,
       authorizationUrl: `${idp.issuer}/auth`,
-      tokenUrl: `${idp.issuer}/token`,
+      tokenUrl: `http://127.0.0.1:${appleToken.port}/token`,
       jwksUrl: `${idp.issuer}/jwks`,
       scopes: ['openid', 'email'],
     }),
@@ -187,6 +232,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of restore) r()
   await mixup.stop(true)
+  await appleToken.stop(true)
   await idp.close()
   await other.close()
   h.close()
@@ -314,6 +360,92 @@ describe('social sign-in with a real IdP', () => {
   })
 })
 
+/** Starts a sign-up with `strategy` in `b`, follows the IdP as `account` and lands; the sign-up and where it ends. */
+async function socialSignUp(b: Browser, strategy: string, account: string) {
+  idp.state.nextAccount = account
+  const created = ok(await b.json('POST', '/v1/client/sign-ups', { strategy, redirect_url: APP }))
+  const v = created.response.verifications.external_account
+  expect(v).toMatchObject({ strategy, status: 'unverified' })
+  const cb = await idp.authorize(v.external_verification_redirect_url, callbackBase())
+  return { signUp: created.response, back: await land(b, cb) }
+}
+
+describe('sign-up started with a social strategy (Clerk: signUp.create({ strategy: "oauth_…" }))', () => {
+  it('a new identity completes the sign-up with the provider profile', async () => {
+    const b = browser(h)
+    const { signUp, back } = await socialSignUp(b, 'oauth_custom_idp', 'gina')
+    expect(back.origin + back.pathname).toBe(APP)
+    let up = ok(await b.json('GET', `/v1/client/sign-ups/${signUp.id}`)).response
+    expect(up).toMatchObject({ email_address: 'gina@social.test', first_name: 'Gina', last_name: 'Up' })
+    expect(up.verifications.email_address.status).toBe('verified')
+    expect(up.verifications.external_account.status).toBe('verified')
+    if (up.status === 'missing_requirements') {
+      // The env may still require a password; the provider answered everything else.
+      expect(up.missing_fields).toEqual(['password'])
+      expect(back.searchParams.get('__authn_status')).toBe('missing_requirements')
+      up = ok(await b.json('PATCH', `/v1/client/sign-ups/${signUp.id}`, { password: PASSWORD })).response
+    } else expect(back.searchParams.get('__authn_status')).toBe('verified')
+    expect(up.status).toBe('complete')
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${up.created_user_id}`))
+    expect(user.email_addresses[0].verification).toEqual({ status: 'verified', strategy: 'oauth_custom_idp' })
+    expect(user.external_accounts.map((a: any) => a.provider_user_id)).toEqual(['gina'])
+  })
+
+  it('an existing external account makes the sign-up transferable; a sign-in with transfer signs in', async () => {
+    const first = browser(h)
+    const { signUp } = await socialSignUp(first, 'oauth_custom_idp', 'hank')
+    let up = ok(await first.json('GET', `/v1/client/sign-ups/${signUp.id}`)).response
+    if (up.status !== 'complete')
+      up = ok(await first.json('PATCH', `/v1/client/sign-ups/${signUp.id}`, { password: PASSWORD })).response
+    const userId = up.created_user_id
+    expect(userId).toMatch(/^user_/)
+
+    const b = browser(h)
+    const again = await socialSignUp(b, 'oauth_custom_idp', 'hank')
+    expect(again.back.searchParams.get('__authn_status')).toBe('transferable')
+    const pending = ok(await b.json('GET', `/v1/client/sign-ups/${again.signUp.id}`)).response
+    expect(pending.status).toBe('missing_requirements')
+    expect(pending.verifications.external_account.status).toBe('transferable')
+    const signIn = ok(await b.json('POST', '/v1/client/sign-ins', { transfer: true }))
+    expect(signIn.response.status).toBe('complete')
+    expect(signIn.response.first_factor_verification).toMatchObject({
+      strategy: 'oauth_custom_idp',
+      status: 'verified',
+    })
+    const client = ok(await b.json('GET', '/v1/client'))
+    expect(client.response.sessions.map((s: any) => s.user.id)).toEqual([userId])
+    // The proof is used up.
+    expectError(await b.json('POST', '/v1/client/sign-ins', { transfer: true }), 400, 'client_state_invalid')
+  })
+
+  it('a verified provider email of an existing user links it; the sign-up transfers to a sign-in', async () => {
+    const ivy = await createUser(h, { email_address: ['ivy@social.test'] })
+    const b = browser(h)
+    const { back } = await socialSignUp(b, 'oauth_google', 'ivy')
+    expect(back.searchParams.get('__authn_status')).toBe('transferable')
+    const signIn = ok(await b.json('POST', '/v1/client/sign-ins', { transfer: true }))
+    expect(signIn.response.status).toBe('complete')
+    const user = ok(await bapiJson(h, 'GET', `/v1/users/${ivy.id}`))
+    expect(user.external_accounts.map((a: any) => a.provider)).toEqual(['google'])
+  })
+
+  it('bad input: an unknown strategy, no redirect_url, a foreign redirect_url, nothing to transfer', async () => {
+    const b = browser(h)
+    const bad = await b.json('POST', '/v1/client/sign-ups', { strategy: 'oauth_nope', redirect_url: APP })
+    expect(bad.status).toBe(422)
+    const none = await b.json('POST', '/v1/client/sign-ups', { strategy: 'oauth_custom_idp' })
+    expect(none.status).toBeGreaterThanOrEqual(400)
+    expect(none.status).toBeLessThan(500)
+    const foreign = await b.json('POST', '/v1/client/sign-ups', {
+      strategy: 'oauth_custom_idp',
+      redirect_url: 'https://evil.example/cb',
+    })
+    expect(foreign.status).toBeGreaterThanOrEqual(400)
+    expect(foreign.status).toBeLessThan(500)
+    expectError(await b.json('POST', '/v1/client/sign-ins', { transfer: true }), 400, 'client_state_invalid')
+  })
+})
+
 describe("Apple's form_post", () => {
   it('a cross-site form POST to the callback goes on to the GET, which has the client cookie', async () => {
     const b = browser(h)
@@ -343,6 +475,72 @@ describe("Apple's form_post", () => {
     const up = ok(await b.json('POST', '/v1/client/sign-ups', { transfer: true }))
     // The name came once, in the form's `user` field.
     expect(up.response).toMatchObject({ first_name: 'Alice', last_name: 'Apple' })
+  })
+})
+
+describe("Apple's client secret minted from the .p8 key", () => {
+  it('the token endpoint receives an ES256 JWT (iss team id, sub client id, aud Apple) that verifies', async () => {
+    ok(
+      await bapiJson(h, 'POST', '/v1/oauth-providers', {
+        provider_kind: 'preset',
+        preset: 'apple',
+        provider_key: 'apple_signed',
+        client_id: 'authn-apple',
+        team_id: 'TEAM123456',
+        key_id: 'KEYID12345',
+        private_key: appleKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }),
+    )
+    const b = browser(h)
+    idp.state.nextAccount = 'dave'
+    const created = ok(
+      await b.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple_signed', redirect_url: APP }),
+    )
+    const url = created.response.first_factor_verification.external_verification_redirect_url
+    const { action, fields } = await idp.authorizeForm(url, callbackBase())
+    const posted = await h.request(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: fields.toString(),
+      redirect: 'manual',
+    })
+    const before = appleJwts.length
+    const back = await land(b, new URL(posted.headers.get('location')!))
+    expect(back.searchParams.get('error')).toBeNull()
+    expect(['transferable', 'verified']).toContain(back.searchParams.get('__authn_status')!)
+    expect(appleJwts.length).toBe(before + 1)
+    const { header, claims } = appleJwts.at(-1)!
+    expect(header).toMatchObject({ alg: 'ES256', kid: 'KEYID12345' })
+    expect(claims).toMatchObject({ iss: 'TEAM123456', sub: 'authn-apple', aud: 'https://appleid.apple.com' })
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(182 * 24 * 3600)
+
+    // Signed with another key: the token endpoint refuses the client; the app is told.
+    const provider = ok(await bapiJson(h, 'GET', '/v1/oauth-providers?limit=100')).data.find(
+      (p: any) => p.provider_key === 'apple_signed',
+    )
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+    ok(
+      await bapiJson(h, 'PATCH', `/v1/oauth-providers/${provider.id}`, {
+        private_key: stranger.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      }),
+    )
+    const c = browser(h)
+    const again = ok(
+      await c.json('POST', '/v1/client/sign-ins', { strategy: 'oauth_apple_signed', redirect_url: APP }),
+    )
+    const form = await idp.authorizeForm(
+      again.response.first_factor_verification.external_verification_redirect_url,
+      callbackBase(),
+    )
+    const post = await h.request(form.action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: idp.issuer },
+      body: form.fields.toString(),
+      redirect: 'manual',
+    })
+    const refused = await land(c, new URL(post.headers.get('location')!))
+    expect(refused.searchParams.get('__authn_status')).toBe('failed')
+    expect(refused.searchParams.get('error')).toBe('external_token_exchange_failed')
   })
 })
 

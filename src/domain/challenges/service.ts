@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, desc, eq, gt, lte, ne } from 'drizzle-orm'
+import { and, desc, eq, gt, isNotNull, lte, ne } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../../crypto/secrets'
 import { withTx } from '../../db/tx'
 import { type AppError, notFound } from '../../lib/errors'
@@ -306,6 +306,25 @@ export function issueRedirectChallenge(
 
 /** The challenge an opaque `state` (or a magic link's token) belongs to. */
 export const findByState = (ctx: EnvContext, state: string) => findByLinkToken(ctx, state)
+
+/** The parent's newest redirect challenge (a sign-up started with a social strategy); null when none. */
+export const latestRedirectChallenge = (
+  db: Db,
+  parentType: ParentType,
+  parentId: string,
+): ChallengeRow | null =>
+  db
+    .select()
+    .from(challenges)
+    .where(
+      and(
+        eq(challenges.parentType, parentType),
+        eq(challenges.parentId, parentId),
+        isNotNull(challenges.externalUrl),
+      ),
+    )
+    .orderBy(desc(challenges.createdAt), desc(challenges.id))
+    .get() ?? null
 
 /** The verification failed for good (an external provider refused it). */
 export function failChallenge(tx: EnvTx, ctx: EnvContext, c: ChallengeRow) {

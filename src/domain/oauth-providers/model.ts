@@ -50,6 +50,14 @@ export const OauthProviderResource = t.Object({
   pkce: t.Boolean(),
   token_endpoint_auth_method: t.String(),
   attribute_mapping: t.Record(t.String(), t.Union([t.String(), t.Boolean()])),
+  /** Microsoft: common, organizations, consumers or a tenant id. */
+  tenant: t.Nullable(t.String()),
+  /** GitLab: a self-hosted instance's base URL. */
+  base_url: t.Nullable(t.String()),
+  /** Apple: the signing key's team and key ids; the `.p8` key itself is never returned. */
+  team_id: t.Nullable(t.String()),
+  key_id: t.Nullable(t.String()),
+  has_private_key: t.Boolean(),
   /** The redirect URI to register at the provider. */
   callback_url: t.String(),
   created_at: t.Integer(),
@@ -64,6 +72,19 @@ export const DeletedOauthProvider = t.Object({
 })
 
 const Key = t.String({ pattern: '^[a-z][a-z0-9_]{1,47}$' })
+const AppleId = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9]+$' })
+/** Preset settings (which apply depends on the preset); the private key is write-only. */
+const presetSettings = (nullable: boolean) => {
+  const f = <T extends Parameters<typeof t.Optional>[0]>(x: T) =>
+    nullable ? t.Optional(t.Nullable(x)) : t.Optional(x)
+  return {
+    tenant: f(t.String({ minLength: 1, maxLength: 64 })),
+    base_url: f(Url),
+    team_id: f(AppleId),
+    key_id: f(AppleId),
+    private_key: f(t.String({ minLength: 1, maxLength: 8192 })),
+  }
+}
 
 export const CreateOauthProviderBody = t.Object(
   {
@@ -89,6 +110,7 @@ export const CreateOauthProviderBody = t.Object(
     pkce: t.Optional(t.Boolean()),
     token_endpoint_auth_method: t.Optional(AuthMethod),
     attribute_mapping: t.Optional(AttributeMappingModel),
+    ...presetSettings(false),
   },
   { additionalProperties: false },
 )
@@ -110,6 +132,7 @@ export const UpdateOauthProviderBody = t.Object(
     pkce: t.Optional(t.Boolean()),
     token_endpoint_auth_method: t.Optional(AuthMethod),
     attribute_mapping: t.Optional(AttributeMappingModel),
+    ...presetSettings(true),
     /** Immutable: present only to be refused with a clear message. */
     provider_kind: t.Optional(t.String({ maxLength: 64 })),
     provider_key: t.Optional(t.String({ maxLength: 64 })),

@@ -24,6 +24,65 @@ export interface AttributeMapping {
   image_url?: string
 }
 
+/**
+ * Per-provider settings an operator gives beside the client id (stored on the provider row):
+ * Microsoft's tenant mode, a self-hosted GitLab's base URL, Apple's signing key identifiers (the
+ * `.p8` key itself is sealed apart, like a client secret).
+ */
+export interface PresetOptions {
+  tenant?: string
+  base_url?: string
+  team_id?: string
+  key_id?: string
+}
+export type PresetOption = keyof PresetOptions | 'private_key'
+
+/** Microsoft's personal-accounts tenant (`consumers`). */
+export const MICROSOFT_CONSUMER_TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad'
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** A Microsoft tenant mode: `common`, `organizations`, `consumers` or a tenant id (GUID). */
+export const isMicrosoftTenant = (t: string) =>
+  t === 'common' || t === 'organizations' || t === 'consumers' || GUID.test(t)
+
+/**
+ * The issuer a Microsoft id_token must carry under the tenant mode, from its (not yet verified)
+ * `tid`; null refuses the token. `organizations` refuses personal accounts, `consumers` accepts
+ * only them, a tenant id only itself. The id_token's `iss` is then checked against it.
+ */
+export function microsoftIssuer(tenant: string, claims: Record<string, unknown>): string | null {
+  const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : null
+  if (!tid || !GUID.test(tid)) return null
+  const mode = tenant.toLowerCase()
+  if (mode === 'organizations' && tid === MICROSOFT_CONSUMER_TENANT) return null
+  if (mode === 'consumers' && tid !== MICROSOFT_CONSUMER_TENANT) return null
+  if (GUID.test(mode) && tid !== mode) return null
+  return `https://login.microsoftonline.com/${tid}/v2.0`
+}
+
+const microsoftEndpoints = (tenant: string) => {
+  const base = `https://login.microsoftonline.com/${tenant}`
+  return {
+    issuer: `${base}/v2.0`,
+    authorizationUrl: `${base}/oauth2/v2.0/authorize`,
+    tokenUrl: `${base}/oauth2/v2.0/token`,
+    jwksUrl: `${base}/discovery/v2.0/keys`,
+  }
+}
+
+/** GitLab's endpoints under a base URL (gitlab.com or a self-hosted instance). */
+export const gitlabEndpoints = (base: string) => {
+  const b = base.replace(/\/+$/, '')
+  return {
+    issuer: b,
+    authorizationUrl: `${b}/oauth/authorize`,
+    tokenUrl: `${b}/oauth/token`,
+    userinfoUrl: `${b}/oauth/userinfo`,
+    jwksUrl: `${b}/oauth/discovery/keys`,
+    revocationUrl: `${b}/oauth/revoke`,
+  }
+}
+
 /** A second profile call listing the account's email addresses (GitHub, Bitbucket). */
 export interface EmailsSource {
   url: string
@@ -61,7 +120,16 @@ export interface Preset {
    * Multi-tenant issuers (Microsoft): the issuer an id_token must carry, from its unverified
    * claims; null refuses it.
    */
-  issuerFromClaims?: (claims: Record<string, unknown>) => string | null
+  issuerFromClaims?: (claims: Record<string, unknown>, options: PresetOptions) => string | null
+  /** The row options this preset takes (anything else is refused). */
+  options?: readonly PresetOption[]
+  /** Endpoints that follow the row's options (Microsoft's tenant, GitLab's base URL). */
+  endpointsFor?: (options: PresetOptions) => Partial<Preset>
+  /**
+   * Apple: with a signing key the client secret is an ES256 JWT we mint per token request
+   * (iss = team id, sub = client id, aud = this audience), instead of a pasted secret.
+   */
+  clientSecretJwt?: { audience: string }
 }
 
 const OIDC_MAPPING: AttributeMapping = {
@@ -134,6 +202,8 @@ const PRESET_LIST: Preset[] = [
     },
     authParams: { response_mode: 'form_post' },
     formPost: true,
+    options: ['team_id', 'key_id', 'private_key'],
+    clientSecretJwt: { audience: 'https://appleid.apple.com' },
   },
   {
     id: 'microsoft',
@@ -149,11 +219,9 @@ const PRESET_LIST: Preset[] = [
     tokenAuth: 'client_secret_post',
     // Entra emails are admin-editable ("nOAuth"): verified only with xms_edov.
     mapping: { ...OIDC_MAPPING, user_id: 'oid', email_verified: 'xms_edov' },
-    issuerFromClaims: (claims) => {
-      const tid = claims.tid
-      if (typeof tid !== 'string' || !/^[0-9a-f-]{36}$/.test(tid)) return null
-      return `https://login.microsoftonline.com/${tid}/v2.0`
-    },
+    issuerFromClaims: (claims, o) => microsoftIssuer(o.tenant ?? 'common', claims),
+    options: ['tenant'],
+    endpointsFor: (o) => (o.tenant ? microsoftEndpoints(o.tenant) : {}),
   },
   {
     id: 'gitlab',
@@ -169,6 +237,8 @@ const PRESET_LIST: Preset[] = [
     pkce: true,
     tokenAuth: 'client_secret_post',
     mapping: { ...OIDC_MAPPING, username: 'nickname' },
+    options: ['base_url'],
+    endpointsFor: (o) => (o.base_url ? gitlabEndpoints(o.base_url) : {}),
   },
   {
     id: 'discord',

@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-import type { AttributeMapping, TokenAuthMethod } from './presets'
+import type { AttributeMapping, PresetOptions, TokenAuthMethod } from './presets'
 
 export const PROVIDER_KINDS = ['preset', 'custom_oidc', 'custom_oauth2'] as const
 export type ProviderKind = (typeof PROVIDER_KINDS)[number]
@@ -26,6 +26,10 @@ export const oauthProviders = sqliteTable(
     clientId: text('client_id').notNull(),
     /** Sealed with the env data key; never returned. */
     clientSecret: text('client_secret'),
+    /** Apple's `.p8` signing key (PEM), sealed with the env data key; never returned. */
+    privateKey: text('private_key'),
+    /** Preset settings beside the client id (tenant, base URL, Apple's team and key ids). */
+    presetOptions: text('preset_options', { mode: 'json' }).$type<PresetOptions>(),
     /** null: the preset's default scopes. */
     scopes: text('scopes', { mode: 'json' }).$type<string[]>(),
     discoveryUrl: text('discovery_url'),

@@ -15,10 +15,10 @@ import type {
   OauthProviderResource,
   UpdateOauthProviderBody,
 } from './model'
-import { presetOf } from './presets'
+import { gitlabEndpoints, isMicrosoftTenant, type PresetOptions, presetOf } from './presets'
 import { probeProvider } from './probe'
 import { type OauthFlowRow, type OauthProviderRow, oauthFlows, oauthProviders } from './schema'
-import { callbackUrlOf, discover, providerConfig, secretAad } from './upstream'
+import { callbackUrlOf, discover, ecSigningKey, privateKeyAad, providerConfig, secretAad } from './upstream'
 
 export type { OauthProviderRow }
 
@@ -46,6 +46,11 @@ export function toOauthProviderResource(ctx: EnvContext, row: OauthProviderRow):
     pkce: cfg.pkce,
     token_endpoint_auth_method: cfg.client.token_endpoint_auth_method as string,
     attribute_mapping: { ...cfg.mapping } as Record<string, string | boolean>,
+    tenant: row.presetOptions?.tenant ?? null,
+    base_url: row.presetOptions?.base_url ?? null,
+    team_id: row.presetOptions?.team_id ?? null,
+    key_id: row.presetOptions?.key_id ?? null,
+    has_private_key: row.privateKey !== null,
     callback_url: callbackUrlOf(ctx, row.providerKey),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
@@ -176,6 +181,60 @@ async function discoveredEndpoints(ctx: EnvContext, discoveryUrl: string) {
   }
 }
 
+type SettingsInput = {
+  [K in keyof PresetOptions | 'private_key']?: string | null
+}
+const SETTING_PARAMS = ['tenant', 'base_url', 'team_id', 'key_id', 'private_key'] as const
+
+/**
+ * The preset settings of a create or update (Microsoft's tenant, GitLab's base URL, Apple's
+ * signing key): each only where the preset takes it, checked, the key sealed; null clears.
+ */
+function presetSettings(
+  ctx: EnvContext,
+  id: string,
+  row: Pick<OauthProviderRow, 'preset' | 'providerKind' | 'presetOptions' | 'privateKey'>,
+  input: SettingsInput,
+): Pick<OauthProviderRow, 'presetOptions' | 'privateKey'> {
+  const preset = row.preset ? presetOf(row.preset) : undefined
+  const options: PresetOptions = { ...(row.presetOptions ?? {}) }
+  let privateKey = row.privateKey
+  for (const param of SETTING_PARAMS) {
+    const value = input[param]
+    if (value === undefined) continue
+    if (!preset?.options?.includes(param)) throw notForKind(param, preset?.name ?? row.providerKind)
+    if (param === 'private_key') {
+      if (value !== null && !ecSigningKey(value))
+        throw formError(
+          'form_param_format_invalid',
+          'private_key',
+          'is not an ES256 key',
+          'private_key must be the .p8 key (PKCS#8 PEM, P-256) downloaded from Apple.',
+        )
+      privateKey = value === null ? null : seal(ctx.dataKey, value, privateKeyAad(id))
+      continue
+    }
+    if (value === null) {
+      delete options[param]
+      continue
+    }
+    if (param === 'tenant' && !isMicrosoftTenant(value.toLowerCase()))
+      throw formError(
+        'form_param_value_invalid',
+        'tenant',
+        'is invalid',
+        'tenant is common, organizations, consumers or a tenant id (GUID).',
+      )
+    options[param] =
+      param === 'tenant'
+        ? value.toLowerCase()
+        : param === 'base_url'
+          ? gitlabEndpoints(checkUrl(ctx, 'base_url', value)).issuer
+          : value
+  }
+  return { presetOptions: Object.keys(options).length ? options : null, privateKey }
+}
+
 function assertKeyFree(tx: EnvTx, key: string) {
   // Soft-deleted rows keep their key: old external accounts still name it.
   const taken = tx
@@ -220,6 +279,8 @@ export async function createOauthProvider(
     pkce: input.pkce ?? null,
     tokenAuthMethod: input.token_endpoint_auth_method ?? null,
     attributeMapping: input.attribute_mapping ?? {},
+    privateKey: null,
+    presetOptions: null,
     deletedAt: null,
     createdAt: now,
     updatedAt: now,
@@ -270,6 +331,7 @@ export async function createOauthProvider(
   }
   if (row.tokenAuthMethod !== 'none' && row.clientSecret === null && kind !== 'preset')
     throw formParamMissing('client_secret')
+  Object.assign(row, presetSettings(ctx, id, row, input))
   const resource = withTx(ctx, (tx) => {
     assertKeyFree(tx, row.providerKey)
     tx.insert(oauthProviders).values(row).run()
@@ -326,6 +388,8 @@ export async function updateOauthProvider(
       set.revocationUrl =
         input.revocation_url === null ? null : checkUrl(ctx, 'revocation_url', input.revocation_url)
   }
+  if (SETTING_PARAMS.some((p) => input[p] !== undefined))
+    Object.assign(set, presetSettings(ctx, id, current, input))
   const resource = withTx(ctx, (tx) => {
     const row = load(tx, id)
     assertThat(row, () => notFound('OAuth provider'))

@@ -1,15 +1,10 @@
+import { createPrivateKey, createSign, type KeyObject } from 'node:crypto'
 import * as oauth from 'oauth4webapi'
 import { unseal } from '../../crypto/seal'
 import { AppError } from '../../lib/errors'
 import { assertPublicHost, PrivateAddressError } from '../../lib/private-network'
 import type { EnvContext } from '../../tenancy/context'
-import {
-  type AttributeMapping,
-  type EmailsSource,
-  type Preset,
-  presetOf,
-  type TokenAuthMethod,
-} from './presets'
+import { type AttributeMapping, type EmailsSource, presetOf, type TokenAuthMethod } from './presets'
 import type { OauthProviderRow } from './schema'
 
 /**
@@ -50,12 +45,52 @@ export interface ProviderConfig {
   authParams: Record<string, string>
   profileHeaders: Record<string, string>
   formPost: boolean
-  issuerFromClaims?: Preset['issuerFromClaims']
+  issuerFromClaims?: (claims: Record<string, unknown>) => string | null
   callbackUrl: string
   options: { [oauth.allowInsecureRequests]?: boolean; [oauth.customFetch]: typeof fetch }
 }
 
 export const secretAad = (id: string) => `oauth_providers.client_secret:${id}`
+export const privateKeyAad = (id: string) => `oauth_providers.private_key:${id}`
+
+/** Lifetime of a minted client-secret JWT: one token request (Apple allows up to 6 months). */
+const CLIENT_SECRET_JWT_TTL_S = 300
+
+/** Reads a `.p8` signing key (PKCS#8 PEM, EC P-256); null when it is not one. */
+export function ecSigningKey(pem: string): KeyObject | null {
+  try {
+    const key = createPrivateKey(pem)
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      ? key
+      : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Apple's client secret: an ES256 JWT `{iss: team id, sub: client id, aud, iat, exp}` with the
+ * key id in the header, signed with the operator's `.p8` key.
+ */
+export function mintClientSecretJwt(p: {
+  key: KeyObject
+  keyId: string
+  teamId: string
+  clientId: string
+  audience: string
+  nowSeconds: number
+}): string {
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const input = `${enc({ alg: 'ES256', kid: p.keyId, typ: 'JWT' })}.${enc({
+    iss: p.teamId,
+    sub: p.clientId,
+    aud: p.audience,
+    iat: p.nowSeconds,
+    exp: p.nowSeconds + CLIENT_SECRET_JWT_TTL_S,
+  })}`
+  const sig = createSign('SHA256').update(input).sign({ key: p.key, dsaEncoding: 'ieee-p1363' })
+  return `${input}.${sig.toString('base64url')}`
+}
 
 export const callbackUrlOf = (ctx: EnvContext, providerKey: string) =>
   `${ctx.frontendUrl()}/v1/oauth-callback/${providerKey}`
@@ -88,15 +123,17 @@ export function providerConfig(ctx: EnvContext, row: OauthProviderRow): Provider
   const preset = row.preset ? presetOf(row.preset) : undefined
   const protocol = preset?.protocol ?? (row.providerKind === 'custom_oidc' ? 'oidc' : 'oauth2')
   // A preset's endpoints are its own (the row keeps none); a custom provider's are the row's.
+  const opts = row.presetOptions ?? {}
+  const p = preset ? { ...preset, ...preset.endpointsFor?.(opts) } : undefined
   const ends =
-    preset && row.providerKind === 'preset'
+    p && row.providerKind === 'preset'
       ? {
-          issuer: preset.issuer ?? new URL(preset.authorizationUrl).origin,
-          authorization_endpoint: preset.authorizationUrl,
-          token_endpoint: preset.tokenUrl,
-          userinfo_endpoint: preset.userinfoUrl,
-          jwks_uri: preset.jwksUrl,
-          revocation_endpoint: preset.revocationUrl,
+          issuer: p.issuer ?? new URL(p.authorizationUrl).origin,
+          authorization_endpoint: p.authorizationUrl,
+          token_endpoint: p.tokenUrl,
+          userinfo_endpoint: p.userinfoUrl,
+          jwks_uri: p.jwksUrl,
+          revocation_endpoint: p.revocationUrl,
         }
       : {
           issuer: row.issuer ?? new URL(row.authorizationUrl ?? row.tokenUrl ?? 'https://invalid').origin,
@@ -110,12 +147,30 @@ export function providerConfig(ctx: EnvContext, row: OauthProviderRow): Provider
   const secret = row.clientSecret === null ? null : unseal(ctx.dataKey, row.clientSecret, secretAad(row.id))
   const method = row.tokenAuthMethod ?? preset?.tokenAuth ?? 'client_secret_basic'
   const baseMapping = preset?.mapping ?? (protocol === 'oidc' ? OIDC_DEFAULT_MAPPING : {})
+  // Apple with a signing key: a fresh client-secret JWT for every token request.
+  const jwtSpec = preset?.clientSecretJwt
+  const key =
+    jwtSpec && row.privateKey && opts.team_id && opts.key_id
+      ? ecSigningKey(unseal(ctx.dataKey, row.privateKey, privateKeyAad(row.id)))
+      : null
+  const clientAuth = (): oauth.ClientAuth => {
+    if (!key || !jwtSpec) return authFor(method, secret)
+    const minted = mintClientSecretJwt({
+      key,
+      keyId: opts.key_id!,
+      teamId: opts.team_id!,
+      clientId: row.clientId,
+      audience: jwtSpec.audience,
+      nowSeconds: Math.floor(ctx.clock.now() / 1000),
+    })
+    return authFor(method === 'none' ? 'client_secret_post' : method, minted)
+  }
   return {
     row,
     protocol,
     as,
     client: { client_id: row.clientId, token_endpoint_auth_method: method },
-    clientAuth: () => authFor(method, secret),
+    clientAuth,
     scopes: row.scopes ?? preset?.scopes ?? (protocol === 'oidc' ? ['openid', 'email', 'profile'] : []),
     scopeSeparator: preset?.scopeSeparator ?? ' ',
     pkce: row.pkce ?? preset?.pkce ?? true,
@@ -124,7 +179,9 @@ export function providerConfig(ctx: EnvContext, row: OauthProviderRow): Provider
     authParams: preset?.authParams ?? {},
     profileHeaders: preset?.profileHeaders ?? {},
     formPost: preset?.formPost ?? false,
-    issuerFromClaims: preset?.issuerFromClaims,
+    issuerFromClaims: preset?.issuerFromClaims
+      ? (claims) => preset.issuerFromClaims!(claims, opts)
+      : undefined,
     callbackUrl: callbackUrlOf(ctx, row.providerKey),
     options: httpOptions(ctx),
   }

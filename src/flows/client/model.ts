@@ -81,7 +81,20 @@ export const SignUpResource = t.Object({
   optional_fields: t.Array(t.String()),
   missing_fields: t.Array(t.String()),
   unverified_fields: t.Array(t.String()),
-  verifications: t.Object({ email_address: Verification, phone_number: Verification }),
+  verifications: t.Object({
+    email_address: Verification,
+    phone_number: Verification,
+    external_account: t.Optional(
+      t.Nullable(
+        t.Object({
+          status: t.String(),
+          strategy: t.String(),
+          external_verification_redirect_url: t.Nullable(t.String()),
+          challenge: ChallengeResource,
+        }),
+      ),
+    ),
+  }),
   email_address: t.Nullable(t.String()),
   phone_number: t.Nullable(t.String()),
   username: t.Nullable(t.String()),

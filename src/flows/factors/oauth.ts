@@ -84,7 +84,7 @@ export function startFlow(
   tx: EnvTx,
   ctx: EnvContext,
   row: OauthProviderRow,
-  parent: { type: 'sign_in' | 'session'; id: string; clientId: string | null },
+  parent: { type: 'sign_in' | 'sign_up' | 'session'; id: string; clientId: string | null },
   redirectUrl: string | null,
   intent: { kind: 'sign_in' } | { kind: 'connect'; userId: string },
 ) {
@@ -157,12 +157,13 @@ function oauthFactor(row: OauthProviderRow): Factor {
       if (!input.redirect_url) throw formParamMissing('redirect_url')
     },
     prepare({ tx, ctx, parent, input }) {
-      if (parent.type !== 'sign_in') throw formParamMissing('strategy')
+      // A sign-in, or a sign-up started with the provider (Clerk's `strategy: oauth_<key>`).
+      if (parent.type !== 'sign_in' && parent.type !== 'sign_up') throw formParamMissing('strategy')
       const { challenge, url } = startFlow(
         tx,
         ctx,
         row,
-        { type: 'sign_in', id: parent.id, clientId: parent.clientId },
+        { type: parent.type, id: parent.id, clientId: parent.clientId },
         input.redirect_url ?? null,
         { kind: 'sign_in' },
       )

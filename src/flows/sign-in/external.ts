@@ -14,6 +14,7 @@ import { AppError } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { type FactorOutcome, factorOfStrategy } from '../factors'
+import { applyExternalToSignUp } from '../sign-up/machine'
 import { afterFirstFactor } from './machine'
 
 /**
@@ -96,8 +97,14 @@ export async function completeExternalVerification(
   if (c.status === 'expired' || ctx.clock.now() >= c.expireAt) return back('expired')
   if (!actor.client || actor.client.id !== c.clientId) return back('client_mismatch')
   const factor = factorOfStrategy(ctx, c.strategy)
-  if (!factor?.callback || c.parentType !== 'sign_in') throw externalStateInvalid()
+  if (!factor?.callback || (c.parentType !== 'sign_in' && c.parentType !== 'sign_up'))
+    throw externalStateInvalid()
   const outcome = await factor.callback(ctx, c, params)
-  const result = withTx(ctx, (tx) => applyToSignIn(tx, ctx, actor, c, factor.strategy, outcome))
+  const result = withTx(ctx, (tx) => {
+    if (c.parentType === 'sign_in') return applyToSignIn(tx, ctx, actor, c, factor.strategy, outcome)
+    const applied = applyExternalToSignUp(tx, ctx, actor, c, outcome)
+    if (!applied) throw externalStateInvalid()
+    return applied
+  })
   return back(result.status, result.session, result.error ?? null)
 }

@@ -17,13 +17,23 @@ export const CreateSignInBody = t.Object({
   ticket: t.Optional(t.String({ maxLength: 512 })),
   email_address_id: t.Optional(t.String({ maxLength: 64 })),
   phone_number_id: t.Optional(t.String({ maxLength: 64 })),
+  /** Form bodies say "true" (a BooleanString here would change how a non-object body is reported). */
+  transfer: t.Optional(t.Union([t.Boolean(), t.Literal('true'), t.Literal('false')])),
 })
 
 export const signInsFapi = capabilityRoutes('fapi:sign-ins')
   .use(withActor)
   .post(
     '/v1/client/sign-ins',
-    ({ env, actor, body }) => envelope(env, actor, signIns.createSignIn(env, actor, body)),
+    ({ env, actor, body }) =>
+      envelope(
+        env,
+        actor,
+        signIns.createSignIn(env, actor, {
+          ...body,
+          transfer: body.transfer === true || body.transfer === 'true',
+        }),
+      ),
     {
       body: CreateSignInBody,
       response: { 200: Envelope(SignInResource) },

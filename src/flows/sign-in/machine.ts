@@ -40,6 +40,7 @@ import {
 } from '../factors'
 import { pickOption } from '../factors/shared'
 import { establishSession } from '../session-door'
+import { transferableUserOf } from '../sign-up/machine'
 import { assertNoSessionConflict } from './conflicts'
 import { toSignInResource } from './view'
 
@@ -54,6 +55,8 @@ export interface CreateSignInInput extends PrepareInput {
   strategy?: string
   password?: string
   ticket?: string
+  /** Take over the existing user a sign-up's provider verification found (Clerk's transfer). */
+  transfer?: boolean
 }
 
 const firstKinds: FactorKind[] = ['first', 'reset']
@@ -187,6 +190,7 @@ function recordWrongAnswer(
 // ---- create -------------------------------------------------------------------------------
 
 export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: CreateSignInInput) {
+  if (input.transfer) return signInTransferred(ctx, actor)
   const identified = identifyingFactor(ctx, input)
   if (identified) return signInIdentified(ctx, actor, identified)
   const identifier = input.identifier?.trim() || null
@@ -255,6 +259,32 @@ export async function createSignIn(ctx: EnvContext, actor: ClientActor, input: C
     return signIn
   })
   if (failure) throw failure
+  return toSignInResource(ctx, row)
+}
+
+/**
+ * A sign-up's provider verification found an existing user (`transferable`): the sign-in takes
+ * it over and completes the first factor with the provider's strategy.
+ */
+function signInTransferred(ctx: EnvContext, actor: ClientActor) {
+  const row = withTx(ctx, (tx) => {
+    const found = transferableUserOf(tx, ctx, actor)
+    const user = findUser(ctx, found.userId)
+    if (!user) throw notFound('user')
+    assertMaySignIn(user.user, ctx.clock.now())
+    const client = ensureClient(tx, ctx, actor)
+    assertNoSessionConflict(tx, ctx, client.id, user.user.id)
+    found.consume()
+    const signIn = insertSignIn(tx, ctx, {
+      clientId: client.id,
+      status: 'needs_first_factor',
+      identifier: null,
+      userId: user.user.id,
+      firstFactorChallengeId: found.challengeId,
+    })
+    updateClient(tx, ctx, actor, { signInId: signIn.id })
+    return afterFirstFactor(tx, ctx, actor, signIn, user, found.strategy)
+  })
   return toSignInResource(ctx, row)
 }
 

@@ -2,14 +2,18 @@ import { type After, withTx } from '../../db/tx'
 import type { ChallengeRow } from '../../domain/challenges/schema'
 import {
   answerWithCode,
+  failChallenge,
   findChallengeById,
   issueDecoyChallenge,
+  latestRedirectChallenge,
+  markTransferable,
   markVerified,
   requireChallenge,
   toChallengeResource,
 } from '../../domain/challenges/service'
 import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
 import { queueMessage } from '../../domain/messages/service'
+import { assertAllowedRedirect } from '../../domain/redirects/service'
 import { findSignIn } from '../../domain/sign-ins/store'
 import type { SignUpRow } from '../../domain/sign-ups/schema'
 import { findSignUp, insertSignUp, requireClientSignUp, updateSignUp } from '../../domain/sign-ups/store'
@@ -27,11 +31,14 @@ import { insertUser, loadUser } from '../../domain/users/service'
 import { AppError, formError, formParamMissing } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
-import { clientStateInvalid } from '../errors'
+import { clientStateInvalid, strategyInvalid } from '../errors'
 import {
   defaultVerification,
   type ExternalIdentity,
+  type Factor,
+  type FactorOutcome,
   factorEnabled,
+  factorFor,
   factorOfStrategy,
   type IdentifierVerifier,
   type PrepareInput,
@@ -240,9 +247,25 @@ function invitationTicket(ctx: EnvContext, raw: string | undefined): InvitationT
 const ticketOf = (ctx: EnvContext, r: SignUpRow): Ticket | null =>
   r.invitationId ? invitationTicketById(ctx, r.invitationId) : null
 
+/**
+ * A sign-up started with a redirect factor (`strategy: oauth_<key>` + `redirect_url`, as Clerk):
+ * the registry's factor that anyone may use and that finds its user at the provider; null when
+ * the request names no such strategy (a ticket's strategy names the ticket).
+ */
+function redirectFactorOf(ctx: EnvContext, actor: ClientActor, input: SignUpInput): Factor | null {
+  if (!input.strategy || input.strategy === ticketFactor.strategy || input.transfer) return null
+  const factor = factorFor(ctx, input.strategy, ['first'])
+  if (factor?.answer !== 'redirect' || !factor.anonymousOptions?.(ctx).length)
+    throw strategyInvalid(input.strategy)
+  factor.validatePrepare?.(ctx, actor, { redirect_url: input.redirect_url })
+  if (input.redirect_url) assertAllowedRedirect(ctx, input.redirect_url, actor.frontendUrl)
+  return factor
+}
+
 export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: SignUpInput) {
   const ticket = invitationTicket(ctx, input.ticket)
   assertModeAllows(ctx, ticket)
+  const external = redirectFactorOf(ctx, actor, input)
   const fields = await prepareFields(ctx, input)
   const transfer = input.transfer ? transferSource(ctx, actor) : null
   if (transfer) {
@@ -270,7 +293,7 @@ export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: S
     fields.emailVerified = true
     fields.emailVerificationStrategy = ticketFactor.strategy
   }
-  const row = withTx(ctx, (tx) => {
+  const row = withTx(ctx, (tx, after) => {
     const client = ensureClient(tx, ctx, actor)
     assertFree(tx, ctx, fields)
     const r = insertSignUp(tx, ctx, {
@@ -280,6 +303,21 @@ export async function createSignUp(ctx: EnvContext, actor: ClientActor, input: S
       ...fields,
     })
     updateClient(tx, ctx, actor, { signUpId: r.id })
+    if (external) {
+      // The provider's callback completes it (applyExternalToSignUp).
+      external.prepare({
+        tx,
+        ctx,
+        after,
+        actor,
+        parent: { type: 'sign_up', id: r.id, clientId: client.id },
+        option: external.anonymousOptions!(ctx)[0]!,
+        input: { redirect_url: input.redirect_url },
+        user: null,
+        identifier: null,
+      })
+      return r
+    }
     return completeIfReady(tx, ctx, actor, r, ticket)
   })
   return toSignUpResource(ctx, row)
@@ -499,4 +537,68 @@ export function completeSignUpByLink(
   if (r?.status !== 'missing_requirements' || r.emailChallengeId !== challenge.id) return null
   const verified = updateSignUp(tx, ctx, r, FIELDS.email_address.verify(challenge.strategy))
   return completeIfReady(tx, ctx, here, verified, ticketOf(ctx, r)).createdSessionId
+}
+
+/**
+ * The provider's callback for a sign-up started with a redirect factor, in its transaction. A new
+ * identity: the sign-up takes the provider's profile over (email verified only if the provider
+ * says so) and completes when nothing else is missing. An identity that is someone's already:
+ * the sign-up becomes transferable to a sign-in (`POST /v1/client/sign-ins` with `transfer`), as
+ * Clerk does; the factor's link or refresh is committed now.
+ */
+export function applyExternalToSignUp(
+  tx: EnvTx,
+  ctx: EnvContext,
+  actor: ClientActor,
+  c: ChallengeRow,
+  outcome: FactorOutcome,
+): { status: string; session: string | null; error?: string } | null {
+  const r = findSignUp(tx, c.parentId)
+  if (r?.status !== 'missing_requirements' || latestRedirectChallenge(tx, 'sign_up', r.id)?.id !== c.id)
+    return null
+  if (outcome.kind === 'failed') {
+    failChallenge(tx, ctx, c)
+    return { status: 'failed', session: null, error: outcome.error.items[0]?.code }
+  }
+  if (outcome.kind === 'user') {
+    outcome.commit?.(tx, ctx)
+    markTransferable(tx, ctx, c, { userId: outcome.userId })
+    return { status: 'transferable', session: null }
+  }
+  const identity = outcome.identity
+  markTransferable(tx, ctx, c, { ...identity })
+  const fields: Partial<SignUpRow> = { transferChallengeId: c.id }
+  if (identity.emailAddress) {
+    fields.emailAddress = normalizeEmail(identity.emailAddress)
+    fields.emailVerified = identity.emailVerified
+    fields.emailVerificationStrategy = identity.emailVerified ? c.strategy : null
+    fields.emailChallengeId = null
+  }
+  fields.firstName = r.firstName ?? identity.firstName
+  fields.lastName = r.lastName ?? identity.lastName
+  assertFree(tx, ctx, fields)
+  const done = completeIfReady(tx, ctx, actor, updateSignUp(tx, ctx, r, fields), ticketOf(ctx, r))
+  return done.status === 'complete'
+    ? { status: 'verified', session: done.createdSessionId }
+    : { status: done.status, session: null }
+}
+
+/**
+ * The user a sign-up's provider verification found (`transferable` with a user): a sign-in of
+ * the same client takes it over. The proof is used up.
+ */
+export function transferableUserOf(tx: EnvTx, ctx: EnvContext, actor: ClientActor) {
+  const r = actor.client?.signUpId ? findSignUp(tx, actor.client.signUpId) : null
+  const c = r ? latestRedirectChallenge(tx, 'sign_up', r.id) : null
+  const userId = c?.status === 'transferable' ? c.payload?.userId : undefined
+  if (!c || typeof userId !== 'string')
+    throw clientStateInvalid(
+      'There is nothing to transfer: no sign-up of this client found an existing external account.',
+    )
+  return {
+    userId,
+    strategy: c.strategy,
+    challengeId: c.id,
+    consume: () => markVerified(tx, ctx, c, actor.client?.id ?? null),
+  }
 }

@@ -1,4 +1,8 @@
-import { challengeResourceById } from '../../domain/challenges/service'
+import {
+  challengeResourceById,
+  latestRedirectChallenge,
+  toChallengeResource,
+} from '../../domain/challenges/service'
 import type { SignUpRow } from '../../domain/sign-ups/schema'
 import { findSignUp } from '../../domain/sign-ups/store'
 import type { EnvContext } from '../../tenancy/context'
@@ -69,6 +73,21 @@ function verificationOf(
   }
 }
 
+/** A sign-up started with a social strategy: the provider's verification (Clerk's `external_account`). */
+function externalAccountOf(ctx: EnvContext, r: SignUpRow) {
+  const c = latestRedirectChallenge(ctx.db, 'sign_up', r.id)
+  if (!c) return null
+  const challenge = toChallengeResource(c, ctx.clock.now())
+  // The sign-up took the identity over itself: verified (transferable means someone has it).
+  const taken = r.transferChallengeId === c.id
+  return {
+    status: taken ? 'verified' : challenge.status,
+    strategy: c.strategy,
+    external_verification_redirect_url: challenge.status === 'unverified' ? c.externalUrl : null,
+    challenge,
+  }
+}
+
 /** The sign-up as the Frontend API shows it (`sign_up_attempt`). */
 export function toSignUpResource(ctx: EnvContext, r: SignUpRow) {
   const p = progress(ctx, r)
@@ -91,6 +110,7 @@ export function toSignUpResource(ctx: EnvContext, r: SignUpRow) {
       phone_number: r.phoneNumber
         ? verificationOf(ctx, r.phoneVerified, r.phoneChallengeId, strategies('phone_number'))
         : null,
+      external_account: externalAccountOf(ctx, r),
     },
     email_address: r.emailAddress,
     phone_number: r.phoneNumber,
