@@ -118,3 +118,36 @@ describe('OpenAPI documents', () => {
     ])
   }, 60_000)
 })
+
+describe('/docs', () => {
+  it('renders with Scalar served by this server: a selector over every document and no external host', async () => {
+    const res = await h.request('http://localhost:3000/docs')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    const html = await res.text()
+    // Every URL the page names is a same-origin path.
+    const urls = [...html.matchAll(/(?:src|href)="([^"]*)"|"url":"([^"]*)"/g)].map((m) => m[1] ?? m[2]!)
+    expect(urls).toEqual(['/openapi/bapi.json', '/openapi/fapi.json', '/docs/scalar.js', ...DOCUMENTS])
+    expect(html).not.toMatch(/https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}/i)
+    const config = JSON.parse(html.match(/Scalar\.createApiReference\('#app', (.*)\)<\/script>/)![1]!)
+    expect(config.sources.map((s: { url: string }) => s.url)).toEqual(DOCUMENTS)
+    expect(config).toMatchObject({ withDefaultFonts: false, telemetry: false })
+  }, 60_000)
+
+  it('serves the standalone bundle from node_modules, byte for byte, on any host', async () => {
+    const file = Bun.file(
+      new URL('../../node_modules/@scalar/api-reference/dist/browser/standalone.js', import.meta.url)
+        .pathname,
+    )
+    for (const host of ['localhost:3000', h.env.host]) {
+      const res = await h.request(`https://${host}/docs/scalar.js`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+      const served = new Uint8Array(await res.arrayBuffer())
+      expect(served.length).toBe(file.size)
+      expect(Bun.hash(served)).toBe(Bun.hash(await file.arrayBuffer()))
+    }
+    expect((await h.request('http://localhost:3000/docs/other.js')).status).toBe(404)
+    expect((await h.request('http://localhost:3000/docs/scalar.js', { method: 'POST' })).status).toBe(404)
+  }, 60_000)
+})
