@@ -50,6 +50,11 @@ it('renders the reference offline: the viewer and both documents come from this 
   await page.getByText('Create a user').first().waitFor({ timeout: 30_000 })
   expect(loaded).toContain('/docs/scalar.js')
   expect(loaded).toContain('/openapi/bapi.json')
+  // The selector switches to the other document, also fetched from here.
+  await page.getByText('Backend API', { exact: true }).first().click()
+  await page.getByText('Frontend API', { exact: true }).first().click()
+  await page.getByText('authn Frontend API').first().waitFor({ timeout: 60_000 })
+  expect(loaded).toContain('/openapi/fapi.json')
   expect(foreign).toEqual([])
   await page.close()
 }, 180_000)
