@@ -94,6 +94,14 @@ describe('compiled binary', () => {
     const { keys } = (await res.json()) as { keys: Array<Record<string, unknown>> }
     expect(keys.length).toBeGreaterThanOrEqual(1)
     expect(keys[0]).toMatchObject({ kty: expect.any(String), kid: expect.any(String), alg: 'RS256' })
+    // The API reference and its viewer are embedded: no node_modules beside the binary.
+    const viewer = await fetch(`http://127.0.0.1:${port}/docs/scalar.js`)
+    expect(viewer.status).toBe(200)
+    expect((await viewer.arrayBuffer()).byteLength).toBe(
+      Bun.file(join(root, 'node_modules/@scalar/api-reference/dist/browser/standalone.js')).size,
+    )
+    expect(await (await fetch(`http://127.0.0.1:${port}/docs`)).text()).toContain('/docs/scalar.js')
+    expect((await fetch(`http://127.0.0.1:${port}/openapi/bapi.json`)).status).toBe(200)
 
     server.kill('SIGTERM')
     const code = await server.exited

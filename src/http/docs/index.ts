@@ -3,6 +3,7 @@ import { BAPI_ALIASES } from '../bapi/aliases'
 import { routeNotFound } from '../shared/errors'
 import { openApiDocument } from './openapi'
 import { referencePage } from './page'
+import { VIEWER_PATH, viewerBundle } from './viewer'
 
 export interface Docs {
   /** GET of one of the documents' paths. */
@@ -10,7 +11,10 @@ export interface Docs {
   handle(request: Request): Response
 }
 
-/** /openapi/bapi.json, /openapi/fapi.json and the /docs page, answered on every host. */
+/**
+ * /openapi/bapi.json, /openapi/fapi.json, the /docs page and the viewer it loads
+ * (/docs/scalar.js), answered on every host.
+ */
 export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>): Docs {
   const once = <T>(make: () => T) => {
     let v: T | undefined
@@ -38,8 +42,8 @@ export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia
   )
   const page = once(() =>
     referencePage([
-      { doc: JSON.parse(bapi()), anchor: 'bapi', url: '/openapi/bapi.json' },
-      { doc: JSON.parse(fapi()), anchor: 'fapi', url: '/openapi/fapi.json' },
+      { title: 'Backend API', slug: 'bapi', url: '/openapi/bapi.json' },
+      { title: 'Frontend API', slug: 'fapi', url: '/openapi/fapi.json' },
     ]),
   )
   const json = (body: string) =>
@@ -50,6 +54,17 @@ export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia
     ['/openapi/bapi.json', () => json(bapi())],
     ['/openapi/fapi.json', () => json(fapi())],
     ['/docs', () => new Response(page(), { headers: { 'content-type': 'text/html; charset=utf-8' } })],
+    [
+      VIEWER_PATH,
+      () =>
+        new Response(viewerBundle(), {
+          headers: {
+            'content-type': 'text/javascript; charset=utf-8',
+            // The file changes only with the package version, which changes only with a deploy.
+            'cache-control': 'public, max-age=3600',
+          },
+        }),
+    ],
   ])
   return {
     matches: (path, method) => method === 'GET' && documents.has(path),
