@@ -145,7 +145,18 @@ export function defaultSurfaces(): Surface[] {
   const bapi = createBapi()
   const fapi = createFapi()
   const wellknown = createWellKnown()
-  const docs = createDocs({ bapi, fapi, wellknown })
+  const oauthPages = createOauthPages()
+  const oauthApi = createOauthApi()
+  const oauthCallback = createOauthCallback()
+  const scim = createScim()
+  const browser = createBrowser()
+  // The Frontend API document covers everything on a frontend host, not only /v1.
+  const docs = createDocs({
+    bapi,
+    fapi,
+    wellknown,
+    frontendHost: [oauthApi, oauthPages, oauthCallback, browser, scim],
+  })
   return [
     {
       // The OAuth provider's pages (authorize, consent, hosted sign-in): a person is looking.
@@ -160,7 +171,7 @@ export function defaultSurfaces(): Surface[] {
         finish: sendClientToken,
       },
       present: htmlErrorResponse,
-      app: createOauthPages(),
+      app: oauthPages,
     },
     {
       // Token, introspection, revocation, userinfo: RFC 6749 bodies, open to SPA clients.
@@ -174,7 +185,7 @@ export function defaultSurfaces(): Surface[] {
         rateLimits: OAUTH_RATE_RULES,
       },
       present: oauthErrorResponse,
-      app: createOauthApi(),
+      app: oauthApi,
     },
     {
       name: 'docs',
@@ -199,7 +210,7 @@ export function defaultSurfaces(): Surface[] {
       env: 'host',
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
       present: htmlErrorResponse,
-      app: createOauthCallback(),
+      app: oauthCallback,
     },
     {
       name: 'scim',
@@ -207,7 +218,7 @@ export function defaultSurfaces(): Surface[] {
       env: 'host',
       edge: { cors: 'none', methodOverride: false, body: SCIM_BODIES },
       present: scimErrorResponse,
-      app: createScim(),
+      app: scim,
     },
     {
       // Enterprise SSO's browser legs (SAML ACS and start, OIDC callback, SP metadata).
@@ -216,7 +227,7 @@ export function defaultSurfaces(): Surface[] {
       env: 'host',
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES, finish: sendClientToken },
       present: htmlErrorResponse,
-      app: createBrowser(),
+      app: browser,
     },
     {
       name: 'bapi',

@@ -15,7 +15,9 @@ export interface Docs {
  * /openapi/bapi.json, /openapi/fapi.json, the /docs page and the viewer it loads
  * (/docs/scalar.js), answered on every host.
  */
-export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia>): Docs {
+export function createDocs(
+  apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia> & { frontendHost?: AnyElysia[] },
+): Docs {
   const once = <T>(make: () => T) => {
     let v: T | undefined
     return () => (v ??= make())
@@ -33,7 +35,7 @@ export function createDocs(apps: Record<'bapi' | 'fapi' | 'wellknown', AnyElysia
   )
   const fapi = once(() =>
     JSON.stringify(
-      openApiDocument([apps.fapi, apps.wellknown], {
+      openApiDocument([apps.fapi, apps.wellknown, ...(apps.frontendHost ?? [])], {
         title: 'authn Frontend API',
         description:
           "Everything served on an environment's frontend host: the browser API, /.well-known, OAuth, SCIM and SSO endpoints.",
