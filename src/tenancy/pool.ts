@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import { constants, type Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { openKeyStore, readDataKey } from '../crypto/keys'
@@ -117,6 +117,10 @@ function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): Env
   const dir = envDir(deps.dataDir, envId)
   const { client, db } = openEnvDatabase(envDbFile(dir))
   try {
+    // Thousands of envs cycle through the pool: keep the -wal and -shm files when a handle
+    // closes (SQLite checkpoints and resets the WAL either way), so a cold open does not create
+    // two files and a close unlink them each time.
+    client.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1)
     const row = client
       .query<{ id: string; type: EnvType }, []>('SELECT id, type FROM environment LIMIT 1')
       .get()
