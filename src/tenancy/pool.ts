@@ -237,6 +237,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
   const broken = new Map<string, Broken>()
   const transients = new Map<string, Entry>()
   const counts = { opens: 0, evictions: 0 }
+  let closingAll = false
 
   function close(id: string, entry: Entry) {
     try {
@@ -245,6 +246,8 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       deps.log.error({ err, env_id: id }, 'before closing env handle')
     }
     try {
+      // At shutdown the WAL files go with the last handle, leaving one file per env behind.
+      if (closingAll) entry.ctx.client.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 0)
       entry.ctx.client.close()
     } catch (err) {
       deps.log.error({ err, env_id: id }, 'closing env handle failed')
@@ -372,6 +375,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
     unavailable: () => [...broken].map(([id, b]) => ({ id, reason: b.reason, retryAt: b.retryAt })),
     stats: () => ({ ...counts }),
     closeAll() {
+      closingAll = true
       for (const [id, entry] of [...entries]) evictEntry(id, entry)
     },
   }
