@@ -12,7 +12,7 @@ import { AppError } from './lib/errors'
 import type { AccessLog, Logger } from './log'
 import type { OpsEndpoints } from './ops/health'
 import type { Metrics } from './ops/metrics'
-import { verifySecretKey } from './tenancy/env-store'
+import { servesHost, verifySecretKey } from './tenancy/env-store'
 import type { EnvPool } from './tenancy/pool'
 import type { Registry } from './tenancy/registry'
 
@@ -108,6 +108,8 @@ export function createServer(deps: ServerDeps): Server {
       const lease = envId ? deps.pool.lease(envId) : null
       if (!lease) throw (surface.unknownEnv ?? environmentNotFound)()
       state.lease = lease
+      // The index only said where to look: the env's own file must name the host.
+      if (!servesHost(lease.ctx, url.hostname)) throw (surface.unknownEnv ?? environmentNotFound)()
     }
   }
 

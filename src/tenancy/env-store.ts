@@ -2,6 +2,7 @@ import { asc, eq } from 'drizzle-orm'
 import { constantTimeEqual, randomToken, sha256Hex } from '../crypto/secrets'
 import { newId } from '../lib/ids'
 import type { EnvContext, EnvType } from './context'
+import { removeEnvIndex } from './env-index'
 import type { EnvTx } from './open'
 import { environment, hosts, secretKeys } from './schema'
 import type { InstanceSettings } from './settings'
@@ -68,6 +69,7 @@ export function createSecretKey(ctx: EnvContext): SecretKeyInfo & { secret_key: 
     createdAt: ctx.clock.now(),
     revokedAt: null,
   }
+  removeEnvIndex(ctx.dir) // written again by indexEnvironment once the registry has the key
   ctx.db.insert(secretKeys).values(row).run()
   ctx.invalidate()
   return { ...toInfo(row), secret_key: secret }
@@ -81,6 +83,7 @@ export function revokeSecretKey(ctx: EnvContext, id: string): SecretKeyInfo | nu
   if (!row) return null
   if (row.revokedAt === null) {
     row.revokedAt = ctx.clock.now()
+    removeEnvIndex(ctx.dir)
     ctx.db.update(secretKeys).set({ revokedAt: row.revokedAt }).where(eq(secretKeys.id, id)).run()
     ctx.invalidate()
   }
@@ -108,6 +111,10 @@ export function verifySecretKey(ctx: EnvContext, secret: string, hash: string): 
   for (const candidate of active) ok = constantTimeEqual(candidate, hash) || ok
   return ok
 }
+
+/** True when the env's own file names the host (cached on the handle, like the keys). */
+export const servesHost = (ctx: EnvContext, host: string) =>
+  ctx.cached('hosts.set', () => new Set(listHosts(ctx))).has(host)
 
 /** The env's one `environment` row (identity, type, settings, timestamps). */
 export function environmentRow(ctx: EnvContext) {

@@ -14,11 +14,12 @@ import { randomToken } from '../crypto/secrets'
 import type { Clock } from '../lib/clock'
 import { newId } from '../lib/ids'
 import type { EnvContext, EnvType } from './context'
+import { readEnvIndex, writeEnvIndex } from './env-index'
 import { activeKeyHashes, createSecretKey, type EnvironmentInfo, environmentInfo } from './env-store'
 import { openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
 import { type EnvPool, EnvUnavailableError } from './pool'
-import { envFolders, type Registry, type RegistryProblem } from './registry'
+import { type EnvIndex, envFolders, type Registry, type RegistryProblem } from './registry'
 import { environment, hosts } from './schema'
 import { defaultSettings } from './settings'
 
@@ -148,16 +149,21 @@ export function createEnvTemplate(file: string) {
   client.close()
 }
 
-/** Writes (or rewrites) the registry entries of one env from its own file. */
+/**
+ * Writes (or rewrites) the registry entries of one env from its own file, and the env folder's
+ * index file (src/tenancy/env-index.ts) that a rebuild of the registry reads instead.
+ */
 export function indexEnvironment(registry: Registry, ctx: EnvContext) {
   const info = environmentInfo(ctx)
-  registry.index({
+  const facts = {
     id: info.id,
     name: info.name,
     type: info.type,
     hosts: info.hosts,
     keyHashes: activeKeyHashes(ctx),
-  })
+  }
+  registry.index(facts)
+  writeEnvIndex(ctx.dir, facts)
 }
 
 export function deleteEnvironment(deps: TenancyDeps, id: string): boolean {
@@ -180,11 +186,14 @@ export interface SyncResult {
 
 /**
  * Brings the registry up to date with the env folders. The rule: a folder's name is its env's
- * id. Only folders the index does not know (or could not serve last time) are opened, so a
+ * id. Only folders the index does not know (or could not serve last time) are looked at, so a
  * start over thousands of indexed envs opens none; entries whose folder is gone are dropped. A
+ * folder is read from its index file when that is current (src/tenancy/env-index.ts), else its
+ * database is opened (and the index file written again). A host or secret-key hash claimed by
+ * two folders, or by a folder and another env already indexed, is settled by the databases. A
  * folder that cannot be indexed (its database names another env, it cannot be opened) is
  * recorded as a problem: not served, shown by `env list`, looked at again on the next sync.
- * `force` re-reads every folder (an env already indexed keeps its entries if that fails).
+ * `force` re-reads every database (an env already indexed keeps its entries if that fails).
  */
 export function syncRegistry(deps: TenancyDeps, opts: { force?: boolean } = {}): SyncResult {
   const folders = envFolders(deps.dataDir)
@@ -196,10 +205,7 @@ export function syncRegistry(deps: TenancyDeps, opts: { force?: boolean } = {}):
     deps.registry.remove(id)
     changed = true
   }
-  for (const id of folders) {
-    const indexed = known.has(id) && known.get(id) === null
-    if (indexed && !opts.force) continue
-    changed = true
+  const fromDatabase = (id: string, indexed: boolean) => {
     try {
       deps.pool.use(id, (ctx) => indexEnvironment(deps.registry, ctx), { transient: true })
     } catch (err) {
@@ -207,6 +213,31 @@ export function syncRegistry(deps: TenancyDeps, opts: { force?: boolean } = {}):
         deps.registry.noteProblem(id, err instanceof EnvUnavailableError ? err.reason : String(err))
     }
   }
+  const fromFiles = new Map<string, EnvIndex>()
+  for (const id of folders) {
+    const indexed = known.has(id) && known.get(id) === null
+    if (indexed && !opts.force) continue
+    changed = true
+    const file = opts.force ? null : readEnvIndex(envDir(deps.dataDir, id), id)
+    if (file) fromFiles.set(id, file)
+    else fromDatabase(id, indexed)
+  }
+  // Index files are hints: a claim another folder or env also makes is checked in the databases.
+  const claims = new Map<string, string[]>()
+  for (const env of fromFiles.values()) {
+    for (const claim of [...env.hosts.map((h) => `h:${h}`), ...env.keyHashes.map((k) => `k:${k}`)])
+      claims.set(claim, [...(claims.get(claim) ?? []), env.id])
+  }
+  const doubtful = new Set<string>()
+  for (const [claim, ids] of claims) {
+    const value = claim.slice(2)
+    const owner = claim.startsWith('h:')
+      ? deps.registry.envForHost(value)
+      : deps.registry.envForKeyHash(value)
+    if (ids.length > 1 || (owner !== null && owner !== ids[0])) for (const id of ids) doubtful.add(id)
+  }
+  deps.registry.indexMany([...fromFiles.values()].filter((env) => !doubtful.has(env.id)))
+  for (const id of doubtful) fromDatabase(id, known.get(id) === null)
   return { rebuilt: changed, envs: folders.length, problems: deps.registry.problems() }
 }
 

@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import { constants, type Database } from 'bun:sqlite'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { openKeyStore, readDataKey } from '../crypto/keys'
@@ -117,6 +117,10 @@ function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): Env
   const dir = envDir(deps.dataDir, envId)
   const { client, db } = openEnvDatabase(envDbFile(dir))
   try {
+    // Thousands of envs cycle through the pool: keep the -wal and -shm files when a handle
+    // closes (SQLite checkpoints and resets the WAL either way), so a cold open does not create
+    // two files and a close unlink them each time.
+    client.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 1)
     const row = client
       .query<{ id: string; type: EnvType }, []>('SELECT id, type FROM environment LIMIT 1')
       .get()
@@ -233,6 +237,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
   const broken = new Map<string, Broken>()
   const transients = new Map<string, Entry>()
   const counts = { opens: 0, evictions: 0 }
+  let closingAll = false
 
   function close(id: string, entry: Entry) {
     try {
@@ -241,6 +246,8 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       deps.log.error({ err, env_id: id }, 'before closing env handle')
     }
     try {
+      // At shutdown the WAL files go with the last handle, leaving one file per env behind.
+      if (closingAll) entry.ctx.client.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 0)
       entry.ctx.client.close()
     } catch (err) {
       deps.log.error({ err, env_id: id }, 'closing env handle failed')
@@ -368,6 +375,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
     unavailable: () => [...broken].map(([id, b]) => ({ id, reason: b.reason, retryAt: b.retryAt })),
     stats: () => ({ ...counts }),
     closeAll() {
+      closingAll = true
       for (const [id, entry] of [...entries]) evictEntry(id, entry)
     },
   }

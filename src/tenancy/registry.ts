@@ -43,6 +43,8 @@ export interface Registry {
   hostsOf(envId: string): string[]
   /** Writes (or rewrites) one env's entries; its background work counts as due at once. */
   index(env: EnvIndex): void
+  /** index() for many envs in one transaction (the rebuild from index files). */
+  indexMany(envs: Iterable<EnvIndex>): void
   /** Records a folder that is not served (no hosts, no keys): `env list` shows the reason. */
   noteProblem(envId: string, problem: string): void
   remove(envId: string): void
@@ -113,6 +115,19 @@ function createRegistry(client: Database, clock: Clock): Registry {
     client.run('DELETE FROM hosts WHERE env_id = ?', [envId])
     client.run('DELETE FROM secret_keys WHERE env_id = ?', [envId])
   }
+  const write = (env: EnvIndex) => {
+    drop(env.id)
+    client.run(
+      `INSERT INTO envs (id, name, type, indexed_at, next_due_at, problem) VALUES (?, ?, ?, ?, 0, NULL)
+       ON CONFLICT(id) DO UPDATE SET name = excluded.name, type = excluded.type,
+         indexed_at = excluded.indexed_at, next_due_at = 0, problem = NULL`,
+      [env.id, env.name, env.type, clock.now()],
+    )
+    for (const host of env.hosts)
+      client.run('INSERT OR REPLACE INTO hosts (host, env_id) VALUES (?, ?)', [host, env.id])
+    for (const hash of env.keyHashes)
+      client.run('INSERT OR REPLACE INTO secret_keys (hash, env_id) VALUES (?, ?)', [hash, env.id])
+  }
 
   return {
     envForHost: (host) => cached(`h:${host}`, () => byHost.get(host)?.env_id ?? null),
@@ -135,18 +150,12 @@ function createRegistry(client: Database, clock: Clock): Registry {
         .all(envId)
         .map((r) => r.host),
     index(env) {
+      client.transaction(() => write(env))()
+      forget()
+    },
+    indexMany(envs) {
       client.transaction(() => {
-        drop(env.id)
-        client.run(
-          `INSERT INTO envs (id, name, type, indexed_at, next_due_at, problem) VALUES (?, ?, ?, ?, 0, NULL)
-           ON CONFLICT(id) DO UPDATE SET name = excluded.name, type = excluded.type,
-             indexed_at = excluded.indexed_at, next_due_at = 0, problem = NULL`,
-          [env.id, env.name, env.type, clock.now()],
-        )
-        for (const host of env.hosts)
-          client.run('INSERT OR REPLACE INTO hosts (host, env_id) VALUES (?, ?)', [host, env.id])
-        for (const hash of env.keyHashes)
-          client.run('INSERT OR REPLACE INTO secret_keys (hash, env_id) VALUES (?, ?)', [hash, env.id])
+        for (const env of envs) write(env)
       })()
       forget()
     },

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { loadMigrations } from '../../src/db/migrations'
 import { newId } from '../../src/lib/ids'
+import { envIndexFile } from '../../src/tenancy/env-index'
 import { syncRegistry, type TenancyDeps } from '../../src/tenancy/environments'
 import { envDir, registryFile } from '../../src/tenancy/paths'
 import { type EnvPool, EnvUnavailableError } from '../../src/tenancy/pool'
@@ -79,7 +80,12 @@ describe('folder name = env id', () => {
     h.rt.registry.remove(moved.id)
     expect(h.rt.registry.envForHost(moved.host)).toBeNull()
     expect(syncRegistry(tenancy).rebuilt).toBe(true)
-    expect(opened).toEqual([moved.id])
+    expect(opened).toEqual([]) // read from its index file
+    expect(h.rt.registry.envForHost(moved.host)).toBe(moved.id)
+    h.rt.registry.remove(moved.id)
+    rmSync(envIndexFile(envDir(h.dir, moved.id)))
+    expect(syncRegistry(tenancy).rebuilt).toBe(true)
+    expect(opened).toEqual([moved.id]) // no index file: its database
     expect(h.rt.registry.envForHost(moved.host)).toBe(moved.id)
 
     opened.length = 0
