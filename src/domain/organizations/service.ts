@@ -7,7 +7,7 @@ import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
 import { emit } from '../events/service'
-import { checkMetadata, deepMerge } from '../users/metadata'
+import { checkMetadata, mergeMetadataPatch } from '../users/metadata'
 import { userExists } from '../users/service'
 import {
   alreadyMember,
@@ -542,16 +542,7 @@ export function mergeOrganizationMetadata(ctx: EnvContext, idOrSlug: string, pat
   return withTx(ctx, (tx) => {
     const org = requireOrganization(tx, idOrSlug)
     const set: Partial<OrganizationRow> = { updatedAt: ctx.clock.now() }
-    if (patch.public_metadata)
-      set.publicMetadata = checkMetadata(
-        'public_metadata',
-        deepMerge(org.publicMetadata, patch.public_metadata),
-      )
-    if (patch.private_metadata)
-      set.privateMetadata = checkMetadata(
-        'private_metadata',
-        deepMerge(org.privateMetadata, patch.private_metadata),
-      )
+    Object.assign(set, mergeMetadataPatch(org, patch))
     tx.update(organizations).set(set).where(eq(organizations.id, org.id)).run()
     const resource = organizationResource(ctx, tx, org.id)
     emit(tx, ctx, 'organization.updated', resource)
@@ -571,16 +562,7 @@ export function mergeMembershipMetadata(
     const org = requireOrganization(tx, idOrSlug)
     const m = requireMembershipById(tx, org.id, membershipId)
     const set: Partial<MembershipRow> = { updatedAt: ctx.clock.now() }
-    if (patch.public_metadata)
-      set.publicMetadata = checkMetadata(
-        'public_metadata',
-        deepMerge(m.publicMetadata, patch.public_metadata),
-      )
-    if (patch.private_metadata)
-      set.privateMetadata = checkMetadata(
-        'private_metadata',
-        deepMerge(m.privateMetadata, patch.private_metadata),
-      )
+    Object.assign(set, mergeMetadataPatch(m, patch))
     tx.update(organizationMemberships).set(set).where(eq(organizationMemberships.id, m.id)).run()
     const resource = toMembershipResource(ctx, tx, requireMembershipById(tx, org.id, m.id))
     emit(tx, ctx, 'organizationMembership.updated', resource)

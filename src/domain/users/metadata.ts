@@ -50,3 +50,30 @@ export function deepMerge(target: Metadata, patch: Metadata): Metadata {
   }
   return out
 }
+
+/** The metadata kinds a patch may carry, in the order they are checked, and their columns. */
+const METADATA_COLUMNS = {
+  public_metadata: 'publicMetadata',
+  private_metadata: 'privateMetadata',
+  unsafe_metadata: 'unsafeMetadata',
+} as const
+type MetadataColumns = { publicMetadata?: Metadata; privateMetadata?: Metadata; unsafeMetadata?: Metadata }
+
+/**
+ * The columns a metadata patch changes on a row (a user, an organization, a membership): each
+ * kind the patch carries and the row has, deep-merged into the row's value and checked.
+ */
+export function mergeMetadataPatch(
+  row: MetadataColumns,
+  patch: Partial<Record<keyof typeof METADATA_COLUMNS, Metadata>>,
+): MetadataColumns {
+  const set: MetadataColumns = {}
+  for (const [param, column] of Object.entries(METADATA_COLUMNS) as Array<
+    [keyof typeof METADATA_COLUMNS, keyof MetadataColumns]
+  >) {
+    const change = patch[param]
+    const current = row[column]
+    if (change && current !== undefined) set[column] = checkMetadata(param, deepMerge(current, change))
+  }
+  return set
+}

@@ -17,7 +17,7 @@ import {
   normalizePhone,
   normalizeUsername,
 } from './identifiers'
-import { checkMetadata, deepMerge } from './metadata'
+import { checkMetadata, mergeMetadataPatch } from './metadata'
 import type {
   CreateUserBody,
   ListUsersQuery,
@@ -538,25 +538,7 @@ export async function updateUser(
 }
 
 export function mergeUserMetadata(ctx: EnvContext, id: string, input: MetadataBody): UserResource {
-  return changeUser(ctx, id, (_tx, { user }) => {
-    const set: Partial<UserRow> = {}
-    if (input.public_metadata)
-      set.publicMetadata = checkMetadata(
-        'public_metadata',
-        deepMerge(user.publicMetadata, input.public_metadata),
-      )
-    if (input.private_metadata)
-      set.privateMetadata = checkMetadata(
-        'private_metadata',
-        deepMerge(user.privateMetadata, input.private_metadata),
-      )
-    if (input.unsafe_metadata)
-      set.unsafeMetadata = checkMetadata(
-        'unsafe_metadata',
-        deepMerge(user.unsafeMetadata, input.unsafe_metadata),
-      )
-    return set
-  })
+  return changeUser(ctx, id, (_tx, { user }) => mergeMetadataPatch(user, input))
 }
 
 /**
