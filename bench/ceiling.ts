@@ -25,6 +25,8 @@ const THREADS = int('BENCH_THREADS', 1)
 const ROUNDS = int('BENCH_ROUNDS', 1)
 const CLIENTS = int('BENCH_CLIENTS', 1000)
 const ENVS = int('BENCH_ENVS', 1000)
+/** A comma-separated subset of refresh,jwks,user,many,rs256 (default: all). */
+const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'refresh,jwks,user,many,rs256').split(','))
 const ROOT = new URL('..', import.meta.url).pathname
 const BUN = process.execPath
 const ORIGIN = 'http://localhost:5173'
@@ -73,7 +75,21 @@ async function stop(proc: Subprocess) {
 
 const authn = (port: number, workers: number, rateLimits = true) =>
   start(
-    [BUN, 'src/main.ts', 'serve', '--port', String(port), '--data', data, '--workers', String(workers)],
+    [
+      BUN,
+      // BENCH_PROFILE_DIR: each server writes a CPU profile there when it stops (bun --cpu-prof).
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+      'src/main.ts',
+      'serve',
+      '--port',
+      String(port),
+      '--data',
+      data,
+      '--workers',
+      String(workers),
+    ],
     // Access lines are written (to /dev/null): formatting them is part of the real cost.
     { AUTHN_HOSTNAME: '127.0.0.1', AUTHN_LOG_LEVEL: 'info', AUTHN_RATE_LIMITS: String(rateLimits) },
     port,
@@ -168,7 +184,10 @@ async function inBatches<T>(n: number, width: number, fn: (i: number) => Promise
 // ---- measuring ----------------------------------------------------------------------------------
 
 interface Sample {
+  requests: number
   rps: number
+  /** CPU the server's processes spent per answered request (user + system, all threads). */
+  cpu_us?: number
   p50_us: number
   p99_us: number
   status_errors: number
@@ -204,9 +223,32 @@ async function wrk(port: number, file: string, seconds: number): Promise<Sample>
   return JSON.parse(line)
 }
 
-async function measure(port: number, file: string): Promise<Sample> {
+/** utime + stime of a process and its children's threads, in µs (Linux /proc). */
+function cpuOf(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {}
+  }
+  return (ticks * 1e6) / 100
+}
+/** The server's process and its workers (children). */
+function serverPids(proc: Subprocess | undefined): number[] {
+  if (!proc) return []
+  const children = Bun.spawnSync(['pgrep', '-P', String(proc.pid)])
+    .stdout.toString()
+    .trim()
+  return [proc.pid, ...children.split('\n').filter(Boolean).map(Number)]
+}
+
+async function measure(port: number, file: string, proc?: Subprocess): Promise<Sample> {
   if (WARMUP > 0) await wrk(port, file, WARMUP)
+  const pids = serverPids(proc)
+  const cpu0 = cpuOf(pids)
   const s = await wrk(port, file, SECONDS)
+  if (pids.length) s.cpu_us = (cpuOf(pids) - cpu0) / s.requests
   if (s.status_errors || s.socket_errors)
     throw new Error(`${file}: ${s.status_errors} error answers, ${s.socket_errors} socket errors`)
   return s
@@ -258,14 +300,19 @@ const files: Record<string, string> = {
 const mockPort = await freePort()
 const mockData = join(tmp, 'mock')
 log('starting the refresh mock (seeds 100,000 sessions)')
-await start([BUN, 'bench/mock/refresh.ts'], { PORT: String(mockPort), MOCK_DATA: mockData }, mockPort, 'mock')
+const mockProc = await start(
+  [BUN, 'bench/mock/refresh.ts'],
+  { PORT: String(mockPort), MOCK_DATA: mockData },
+  mockPort,
+  'mock',
+)
 const mockSids = readFileSync(join(mockData, 'refresh-sids.txt'), 'utf8').trim().split('\n')
 files.mock = requestFile(
   'mock',
   mockSids.map((sid) => `POST\t/auth/refresh\tCookie: sid=${sid}`),
 )
 const helloPort = await freePort()
-await start([BUN, 'bench/hello.ts', String(helloPort)], {}, helloPort, 'hello')
+const helloProc = await start([BUN, 'bench/hello.ts', String(helloPort)], {}, helloPort, 'hello')
 
 interface Row {
   target: string
@@ -288,28 +335,36 @@ const rows: Row[] = [
   { target: 'refresh RS256, 2 workers', anchor: 'raw RS256 signing, 2 processes', goal: 0.8, samples: [] },
 ]
 
+const want = (name: string) => TARGETS.has(name)
 for (let round = 1; round <= ROUNDS; round++) {
   log(`round ${round}/${ROUNDS}`)
   server = await authn(port, 1)
-  const mock = await measure(mockPort, files.mock!)
-  const refresh = await measure(port, files.refresh!)
-  const hello = await measure(helloPort, files.hello!)
-  const jwks = await measure(port, files.jwks!)
-  const user = await measure(port, files.user!)
-  // Every env once before the clock starts: the target is the steady state of a pool that
-  // holds them (or does not: with more envs than handles the LRU churns, and that is measured).
-  await inBatches(manyClients.length, 16, (i) => replay(port, manyClients[i]!.line))
-  const many = await measure(port, files.many!)
+  let refresh: Sample | undefined
+  if (want('refresh') || want('many')) {
+    const mock = await measure(mockPort, files.mock!, mockProc)
+    refresh = await measure(port, files.refresh!, server)
+    if (want('refresh')) rows[0]!.samples.push({ target: refresh, anchor: mock })
+  }
+  if (want('jwks') || want('user')) {
+    const hello = await measure(helloPort, files.hello!, helloProc)
+    if (want('jwks'))
+      rows[1]!.samples.push({ target: await measure(port, files.jwks!, server), anchor: hello })
+    if (want('user'))
+      rows[2]!.samples.push({ target: await measure(port, files.user!, server), anchor: hello })
+  }
+  if (want('many') && refresh) {
+    // Every env once before the clock starts: the target is the steady state of a pool that
+    // holds them (or does not: with more envs than handles the LRU churns, and that is measured).
+    await inBatches(manyClients.length, 16, (i) => replay(port, manyClients[i]!.line))
+    rows[3]!.samples.push({ target: await measure(port, files.many!, server), anchor: refresh })
+  }
   await stop(server)
-  const rawRs256 = await signing('RS256', 2)
-  server = await authn(port, 2)
-  const rs256 = await measure(port, files.rs256!)
-  await stop(server)
-  rows[0]!.samples.push({ target: refresh, anchor: mock })
-  rows[1]!.samples.push({ target: jwks, anchor: hello })
-  rows[2]!.samples.push({ target: user, anchor: hello })
-  rows[3]!.samples.push({ target: many, anchor: refresh })
-  rows[4]!.samples.push({ target: rs256, anchor: rawRs256 })
+  if (want('rs256')) {
+    const rawRs256 = await signing('RS256', 2)
+    server = await authn(port, 2)
+    rows[4]!.samples.push({ target: await measure(port, files.rs256!, server), anchor: rawRs256 })
+    await stop(server)
+  }
 }
 
 const rateOf = (a: Sample | number) => (typeof a === 'number' ? a : a.rps)
@@ -317,28 +372,47 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
+const cpuCell = (xs: Array<Sample | number>) => {
+  const cpu = xs.flatMap((x) => (typeof x === 'number' || x.cpu_us === undefined ? [] : [x.cpu_us]))
+  return cpu.length ? median(cpu).toFixed(0) : '-'
+}
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const header = ['target', 'req/s', 'p99 ms', 'anchor', 'anchor/s', 'ratio (median)', 'spread', 'goal']
+const header = [
+  'target',
+  'req/s',
+  'p99 ms',
+  'cpu µs/req',
+  'anchor',
+  'anchor/s',
+  'cpu µs/req',
+  'ratio (median)',
+  'spread',
+  'goal',
+]
 const table: string[][] = [header]
-const results = rows.map((r) => {
-  const ratios = r.samples.map((s) => s.target.rps / rateOf(s.anchor))
-  const ratio = median(ratios)
-  const p99Ratios = r.samples.map((s) =>
-    typeof s.anchor === 'number' ? Number.NaN : s.target.p99_us / s.anchor.p99_us,
-  )
-  const met = ratio >= r.goal && (r.p99Goal === undefined || median(p99Ratios) <= r.p99Goal)
-  table.push([
-    r.target,
-    fmt(median(r.samples.map((s) => s.target.rps))),
-    (median(r.samples.map((s) => s.target.p99_us)) / 1000).toFixed(1),
-    r.anchor,
-    fmt(median(r.samples.map((s) => rateOf(s.anchor)))),
-    `${(ratio * 100).toFixed(1)}%${r.p99Goal ? ` (p99 ×${median(p99Ratios).toFixed(2)})` : ''}`,
-    `${(Math.min(...ratios) * 100).toFixed(0)}–${(Math.max(...ratios) * 100).toFixed(0)}%`,
-    `≥${r.goal * 100}%${r.p99Goal ? `, p99 ≤×${r.p99Goal}` : ''} ${met ? 'ok' : 'MISS'}`,
-  ])
-  return { ...r, ratio, ratios, p99_ratio: median(p99Ratios), met }
-})
+const results = rows
+  .filter((r) => r.samples.length)
+  .map((r) => {
+    const ratios = r.samples.map((s) => s.target.rps / rateOf(s.anchor))
+    const ratio = median(ratios)
+    const p99Ratios = r.samples.map((s) =>
+      typeof s.anchor === 'number' ? Number.NaN : s.target.p99_us / s.anchor.p99_us,
+    )
+    const met = ratio >= r.goal && (r.p99Goal === undefined || median(p99Ratios) <= r.p99Goal)
+    table.push([
+      r.target,
+      fmt(median(r.samples.map((s) => s.target.rps))),
+      (median(r.samples.map((s) => s.target.p99_us)) / 1000).toFixed(1),
+      cpuCell(r.samples.map((s) => s.target)),
+      r.anchor,
+      fmt(median(r.samples.map((s) => rateOf(s.anchor)))),
+      cpuCell(r.samples.map((s) => s.anchor)),
+      `${(ratio * 100).toFixed(1)}%${r.p99Goal ? ` (p99 ×${median(p99Ratios).toFixed(2)})` : ''}`,
+      `${(Math.min(...ratios) * 100).toFixed(0)}–${(Math.max(...ratios) * 100).toFixed(0)}%`,
+      `≥${r.goal * 100}%${r.p99Goal ? `, p99 ≤×${r.p99Goal}` : ''} ${met ? 'ok' : 'MISS'}`,
+    ])
+    return { ...r, ratio, ratios, p99_ratio: median(p99Ratios), met }
+  })
 const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
 const git = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: ROOT }).stdout.toString().trim()
 console.log(

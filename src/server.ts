@@ -113,8 +113,17 @@ export function createServer(deps: ServerDeps): Server {
     }
   }
 
-  /** Binds the env, runs the surface's edge and its app. Throws what its presenter shows. */
-  async function serve(surface: Surface, request: Request, url: URL, state: RequestState) {
+  /**
+   * Binds the env, runs the surface's edge and its app. Throws what its presenter shows. A lane's
+   * answer comes back as it is, not in a promise: the hottest routes skip the awaits.
+   */
+  function serve(
+    surface: Surface,
+    received: Request,
+    url: URL,
+    state: RequestState,
+  ): Response | Promise<Response> {
+    let request = received
     bindEnv(surface, request, url, state)
     state.surface = surface.name
     const { edge } = surface
@@ -131,16 +140,31 @@ export function createServer(deps: ServerDeps): Server {
     if (deps.rateLimits !== false) {
       limiters.get(surface)?.check(state.lease?.ctx.id ?? '-', request.method, url.pathname, state.ip)
     }
-    request = await limitBody(request, edge.body, deps.maxBodyBytes, state)
-    state.request = request
-    return surface.app.handle(request)
+    if (surface.lanes && request.body === null) {
+      const path = request === received ? url.pathname : new URL(request.url).pathname
+      for (const lane of surface.lanes) {
+        if (lane.method !== request.method) continue
+        const answer = lane.answer(request, path, state)
+        if (answer) {
+          state.route = lane.route
+          return answer
+        }
+      }
+    }
+    return answerWithApp(surface, request, state)
+  }
+
+  async function answerWithApp(surface: Surface, request: Request, state: RequestState) {
+    const limited = await limitBody(request, surface.edge.body, deps.maxBodyBytes, state)
+    state.request = limited
+    return surface.app.handle(limited)
   }
 
   /** CORS headers and the surface's own finishing touches, on errors too, once bound. */
-  async function finish(surface: Surface, state: RequestState, received: Request, response: Response) {
+  function finish(surface: Surface, state: RequestState, received: Request, response: Response) {
     const request = state.request ?? received
     CORS[surface.edge.cors].decorate(request, state, response)
-    await surface.edge.finish?.(request, state, response)
+    return surface.edge.finish?.(request, state, response)
   }
 
   return {
@@ -167,11 +191,15 @@ export function createServer(deps: ServerDeps): Server {
         try {
           if (!surface) throw routeNotFound()
           if (refusing) throw shuttingDown()
-          response = await serve(surface, request, url, state)
+          const answer = serve(surface, request, url, state)
+          response = answer instanceof Promise ? await answer : answer
         } catch (err) {
           response = present(err, state)
         }
-        if (surface && state.surface) await finish(surface, state, request, response)
+        if (surface && state.surface) {
+          const finished = finish(surface, state, request, response)
+          if (finished instanceof Promise) await finished
+        }
       } catch (err) {
         response = present(err, state)
       } finally {

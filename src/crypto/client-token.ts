@@ -23,16 +23,12 @@ function macKey(dataKey: DataKey): Uint8Array {
   return key
 }
 
-export async function signClientToken(
-  dataKey: DataKey,
-  claims: ClientTokenClaims,
-  nowMs: number,
-): Promise<string> {
+export function signClientToken(dataKey: DataKey, claims: ClientTokenClaims, nowMs: number): string {
   return hs256(macKey(dataKey), { sub: claims.cid, rot: claims.rot, iat: Math.floor(nowMs / 1000) })
 }
 
 /** Null for anything that is not a client token of this env. */
-export async function verifyClientToken(dataKey: DataKey, token: string): Promise<ClientTokenClaims | null> {
+export function verifyClientToken(dataKey: DataKey, token: string): ClientTokenClaims | null {
   const payload = verifyHs256(macKey(dataKey), token)
   if (!payload || typeof payload.sub !== 'string' || typeof payload.rot !== 'string') return null
   return { cid: payload.sub, rot: payload.rot }

@@ -23,7 +23,7 @@ export interface SessionTokenInput {
 }
 
 /** Signs the session JWT with exactly the claims of clerk-surface §2.4. */
-export async function signSessionToken(keys: KeyStore, input: SessionTokenInput): Promise<string> {
+export function signSessionToken(keys: KeyStore, input: SessionTokenInput): string {
   const key = keys.signingKey(input.nowMs)
   const iat = Math.floor(input.nowMs / 1000)
   const payload: Record<string, unknown> = {

@@ -9,18 +9,22 @@ import type { BodyPolicy } from './dispatch'
 import { createDocs } from './docs'
 import { createFapi } from './fapi'
 import { fapiOrigins, sendClientToken } from './fapi/edge'
+import { refreshLane } from './fapi/lanes'
 import { createOauthApi, createOauthPages, OAUTH_PAGE_PATHS } from './oauth'
 import { createScim } from './scim'
 import { htmlErrorResponse } from './shared/error-page'
 import { authenticationInvalid } from './shared/errors'
+import type { Lane } from './shared/lane'
 import { oauthErrorResponse } from './shared/oauth-errors'
 import { clerkErrorResponse, type Presenter } from './shared/presenter'
 import { FAPI_RATE_RULES, OAUTH_PAGE_RATE_RULES, OAUTH_RATE_RULES, type RateRule } from './shared/rate-limit'
 import type { RequestState, SurfaceName } from './shared/request-state'
 import { SCIM_CONTENT_TYPE, scimErrorResponse } from './shared/scim-errors'
 import { createWellKnown } from './wellknown'
+import { jwksLane } from './wellknown/lanes'
 
 export type { BodyPolicy } from './dispatch'
+export type { Lane } from './shared/lane'
 
 /** How a request is recognised as this surface's. Both parts must hold. */
 export interface SurfaceMatch {
@@ -92,6 +96,8 @@ export interface Surface {
   /** Presents errors raised at the edge; the app registers the same one (elysiaPresenter). */
   present: Presenter
   app: SurfaceApp
+  /** The hottest routes' usual cases, tried before the app. */
+  lanes?: readonly Lane[]
 }
 
 export const CORS: Readonly<Record<CorsPolicy, CorsEdge>> = {
@@ -202,6 +208,7 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: wellknown,
+      lanes: [jwksLane],
     },
     {
       // Social sign-in's callback: HTML errors, and a provider's cross-site form POST is accepted.
@@ -253,6 +260,7 @@ export function defaultSurfaces(): Surface[] {
       },
       present: clerkErrorResponse,
       app: fapi,
+      lanes: [refreshLane],
     },
   ]
 }

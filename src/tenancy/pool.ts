@@ -144,6 +144,7 @@ function createContext(
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
   const watcher = dataVersionWatcher(p.client, p.clock)
   const caches = new Map<string, unknown>()
+  const readTx = p.client.transaction((fn: () => unknown) => fn())
   const cached = <T>(name: string, load: () => T): T => {
     if (watcher.changed()) caches.clear()
     if (caches.has(name)) return caches.get(name) as T
@@ -193,6 +194,7 @@ function createContext(
       }
       return stmt
     },
+    read: <T>(fn: () => T): T => readTx(fn) as T,
   }
 }
 

@@ -61,8 +61,8 @@ export function findClient(ctx: EnvContext, id: string): ClientRow | null {
 }
 
 /** The client a token names, if the token is genuine and its rotating secret is current. */
-export async function clientFromToken(ctx: EnvContext, token: string): Promise<ClientRow | null> {
-  const claims = await verifyClientToken(ctx.dataKey, token)
+export function clientFromToken(ctx: EnvContext, token: string): ClientRow | null {
+  const claims = verifyClientToken(ctx.dataKey, token)
   if (!claims) return null
   const client = findClient(ctx, claims.cid)
   if (!client || !constantTimeEqual(client.rotatingTokenHash, sha256Hex(claims.rot))) return null

@@ -25,7 +25,7 @@ type JwksEnv = {
  * JWKS is served pre-serialized with its ETag: it is fetched by every verifier, and the body
  * only changes when keys rotate or retire. A verifier revalidating what it holds gets a 304.
  */
-function jwksResponse(env: JwksEnv, request: Request) {
+export function jwksResponse(env: JwksEnv, request: Request) {
   const doc = env.keys.jwksDocument(env.clock.now())
   let withTag = tagged.get(doc)
   if (!withTag) {

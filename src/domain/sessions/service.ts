@@ -253,6 +253,21 @@ export async function mintSessionToken(
   const status = effectiveStatus(s, now)
   if (status !== 'active' && status !== 'pending') throw sessionTokenRefused(`The session is ${status}.`)
   if (isBannedOrGone(ctx, s.userId)) throw sessionTokenRefused('The session user is gone or banned.')
+  return issueSessionToken(ctx, s, status, origin, now)
+}
+
+/**
+ * What a session token says, and the activity it records: every mint ends here, once the
+ * session is known to be live (`status`, its effectiveStatus at `now`) and its user neither
+ * banned nor gone.
+ */
+export function issueSessionToken(
+  ctx: EnvContext,
+  s: SessionRow,
+  status: 'active' | 'pending',
+  origin: string | null,
+  now: number,
+): string {
   // Several tabs refresh within the same seconds: the activity stamp (and the inactivity
   // deadline it pushes) moves at most every TOUCH_INTERVAL_MS.
   if (now - s.lastActiveAt >= TOUCH_INTERVAL_MS) {

@@ -1,17 +1,20 @@
 import { withTx } from '../../db/tx'
-import { type ClientActor, ensureClient, updateClient } from '../../domain/clients/service'
+import { type ClientActor, clientFromToken, ensureClient, updateClient } from '../../domain/clients/service'
 import { mintTemplateToken } from '../../domain/jwt-templates/mint'
 import { templateOrg } from '../../domain/organizations/claims'
 import type { SessionRow } from '../../domain/sessions/schema'
 import {
+  effectiveStatus,
   endSession,
   findClientSession,
   isLive,
+  issueSessionToken,
   liveClientSessions,
   mintSessionToken,
   sessionTokenRefused,
   setActiveOrganization,
 } from '../../domain/sessions/service'
+import { isBannedOrGone } from '../../domain/users/service'
 import { notFound } from '../../lib/errors'
 import type { EnvContext } from '../../tenancy/context'
 import type { EnvTx } from '../../tenancy/open'
@@ -80,6 +83,30 @@ export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string
   if (organizationId !== undefined && isLive(s, ctx.clock.now()))
     s = setActiveOrganization(ctx, s, organizationId || null)
   return { object: 'token' as const, jwt: await mintSessionToken(ctx, s, actor.origin) }
+}
+
+/**
+ * The refresh's usual case, answered from one read transaction and without an await: the
+ * device's client token is genuine and current, the session is that client's and live, and its
+ * user is neither banned nor gone. Null for anything else, which mintToken answers (with its
+ * error); the token itself is issueSessionToken's, as for every mint.
+ */
+export function refreshSessionToken(
+  ctx: EnvContext,
+  clientToken: string,
+  sid: string,
+  origin: string | null,
+): string | null {
+  const s = ctx.read(() => {
+    const client = clientFromToken(ctx, clientToken)
+    const session = client ? findClientSession(ctx, client.id, sid) : null
+    return session && !isBannedOrGone(ctx, session.userId) ? session : null
+  })
+  if (!s) return null
+  const now = ctx.clock.now()
+  const status = effectiveStatus(s, now)
+  if (status !== 'active' && status !== 'pending') return null
+  return issueSessionToken(ctx, s, status, origin, now)
 }
 
 /** A token from a JWT template for the signed-in session (`getToken({ template })`). */

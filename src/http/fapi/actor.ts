@@ -28,7 +28,7 @@ export async function resolveActor(request: Request): Promise<{ actor: ClientAct
   if (state.fapi) return { actor: state.fapi.actor }
   const { token, native } = readClientToken(request)
   const actor: ClientActor = {
-    client: token ? await clientFromToken(env, token) : null,
+    client: token ? clientFromToken(env, token) : null,
     ip: state.ip,
     userAgent: request.headers.get('user-agent'),
     origin: request.headers.get('origin'),

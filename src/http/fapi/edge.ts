@@ -76,11 +76,11 @@ export const fapiOrigins: CorsEdge = {
  * After a FAPI route, errors included: the client token when the route made or rotated the
  * client; a cookie for browsers, the Authorization response header for native apps.
  */
-export async function sendClientToken(_request: Request, state: RequestState, response: Response) {
+export function sendClientToken(_request: Request, state: RequestState, response: Response) {
   const ctx = state.lease?.ctx
   const actor = state.fapi?.actor
   if (!ctx || !actor?.rotatedSecret || !actor.client) return
-  const token = await clientToken(ctx, actor.client.id, actor.rotatedSecret)
+  const token = clientToken(ctx, actor.client.id, actor.rotatedSecret)
   if (state.fapi?.native) {
     response.headers.set('authorization', token)
     return
