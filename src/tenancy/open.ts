@@ -18,7 +18,15 @@ function cacheStatements(client: Database) {
   client.prepare = ((query: string) => client.query(query)) as typeof client.prepare
 }
 
+/**
+ * SQLite's page caches together, over every open handle of the process (a process-wide
+ * setting): with thousands of envs open, each handle's own cache (2 MB at most) is no bound;
+ * past this SQLite recycles cached pages before it allocates more.
+ */
+export const SQLITE_SOFT_HEAP_LIMIT = 256 * 1024 * 1024
+
 function applyPragmas(client: Database) {
+  client.exec(`PRAGMA soft_heap_limit = ${SQLITE_SOFT_HEAP_LIMIT}`)
   client.exec('PRAGMA busy_timeout = 5000')
   client.exec('PRAGMA journal_mode = WAL')
   client.exec('PRAGMA synchronous = NORMAL')

@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import { type Page, pageOf, tablePage } from '../../db/pages'
+import { rawSelect } from '../../db/raw'
 import { withTx } from '../../db/tx'
 import { assertThat, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
@@ -144,11 +145,15 @@ export function unlinkAccount(ctx: EnvContext, id: string) {
   })
 }
 
-/** The user's linked enterprise accounts (user resources carry them). */
-export const accountsOfUser = (db: Db, userId: string) =>
-  db
-    .select()
-    .from(enterpriseAccounts)
-    .where(and(eq(enterpriseAccounts.userId, userId), isNull(enterpriseAccounts.unlinkedAt)))
-    .all()
-    .map((a) => accountResource(db, a))
+/** The user's linked enterprise accounts (every user resource carries them: a raw prepared read). */
+export const accountsOfUser = (ctx: EnvContext, userId: string) =>
+  ctx
+    .prepared('enterprise_accounts.of_user', () =>
+      rawSelect(
+        ctx.client,
+        enterpriseAccounts,
+        'user_id = ? and unlinked_at is null order by created_at, id',
+      ),
+    )
+    .all(userId)
+    .map((a) => accountResource(ctx.db, a))

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { seal, unseal } from '../../crypto/seal'
+import { rawSelect } from '../../db/raw'
 import { AppError, notFound } from '../../lib/errors'
 import { isId, newId } from '../../lib/ids'
 import type { EnvContext } from '../../tenancy/context'
@@ -56,16 +57,12 @@ export function toExternalAccountResource(row: ExternalAccountRow): ExternalAcco
 
 /** The user's external accounts as resources (a prepared statement: every user resource carries them). */
 export function externalAccountResources(ctx: EnvContext, userId: string): ExternalAccountResource[] {
+  // Every user resource reads this: a raw prepared statement.
   const rows = ctx
-    .prepared('external_accounts.of_user', (db) =>
-      db
-        .select()
-        .from(externalAccounts)
-        .where(eq(externalAccounts.userId, sql.placeholder('userId')))
-        .orderBy(asc(externalAccounts.createdAt), asc(externalAccounts.id))
-        .prepare(),
+    .prepared('external_accounts.of_user', () =>
+      rawSelect(ctx.client, externalAccounts, 'user_id = ? order by created_at, id'),
     )
-    .all({ userId })
+    .all(userId)
   return rows.map(toExternalAccountResource)
 }
 

@@ -89,7 +89,7 @@ export function toUserResource(
       : null,
     last_sign_in_at: u.lastSignInAt || null,
     last_active_at: u.lastActiveAt,
-    enterprise_accounts: accountsOfUser(ctx.db, u.id),
+    enterprise_accounts: accountsOfUser(ctx, u.id),
     created_at: u.createdAt,
     updated_at: u.updatedAt,
   }

@@ -162,9 +162,12 @@ export function loadUser(db: Db, id: string): UserAggregate | null {
 }
 
 export function getUser(ctx: EnvContext, id: string): UserResource {
-  const found = findUser(ctx, id)
-  assertThat(found, () => notFound('user'))
-  return toUserResource(ctx, found)
+  // The user and the accounts its resource carries: one read transaction for the four reads.
+  return ctx.read(() => {
+    const found = findUser(ctx, id)
+    assertThat(found, () => notFound('user'))
+    return toUserResource(ctx, found)
+  })
 }
 
 function filterConditions(f: UserFilters): SQL | undefined {
