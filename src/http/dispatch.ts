@@ -223,6 +223,7 @@ export function rewriteMethod(
   state: RequestState,
   clientParams: readonly string[] = [],
 ): Request {
+  if (url.search === '') return request
   const override = request.method === 'POST' ? url.searchParams.get('_method')?.toUpperCase() : undefined
   const rewrite = !!override && OVERRIDABLE.has(override)
   const meta = clientParams.filter((p) => url.searchParams.has(p))

@@ -89,13 +89,26 @@ export function storedRedirect(ctx: EnvContext, raw: string | null): string | nu
 
 /** Is `origin` (a request's Origin header) allowed to call the Frontend API with credentials? */
 export function isAllowedOrigin(ctx: EnvContext, origin: string, frontendUrl: string): boolean {
-  if (origin === new URL(frontendUrl).origin) return true
+  // Asked twice on every Frontend API call (the check and the CORS headers): parse only if needed.
+  if (origin === frontendUrl || origin === new URL(frontendUrl).origin) return true
   if (ctx.settings().allowed_origins.includes(origin)) return true
-  if (ctx.type !== 'development') return false
-  try {
-    const u = new URL(origin)
-    return u.protocol === 'http:' && (isLocalHost(u.hostname) || u.hostname === '127.0.0.1')
-  } catch {
-    return false
+  return ctx.type === 'development' && isLocalDevOrigin(origin)
+}
+
+const localDevOrigins = new Map<string, boolean>()
+/** http://localhost[:port], http://*.localhost, http://127.0.0.1: remembered (a few per machine). */
+function isLocalDevOrigin(origin: string): boolean {
+  let local = localDevOrigins.get(origin)
+  if (local === undefined) {
+    try {
+      const u = new URL(origin)
+      local = u.protocol === 'http:' && (isLocalHost(u.hostname) || u.hostname === '127.0.0.1')
+    } catch {
+      local = false
+    }
+    // Origins are the caller's to choose: the memo stays small whatever they send.
+    if (localDevOrigins.size >= 1024) localDevOrigins.clear()
+    localDevOrigins.set(origin, local)
   }
+  return local
 }
