@@ -1,7 +1,7 @@
 /**
  * One node, many environments (issue 16): bulk-creates BENCH_ENVS envs (default 10,000) in a
  * temp data root with the `env create --count` path, rebuilds the registry from the folders,
- * then serves requests round-robin across all of them through the default pool (2,048 handles),
+ * then serves requests round-robin across all of them through the default pool (1,536 handles),
  * so every request opens its env cold. Reports, against the goals:
  *   registry rebuild from folders   < 10 s
  *   cold open + first request p99   < 10 ms   (server.handle, GET /v1/environment on the env's host)

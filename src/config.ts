@@ -17,7 +17,7 @@ export const ConfigSchema = T.Object({
    * Open env handles kept in the LRU (each WAL database holds three file descriptors). Room for
    * a node's working set: a request to an env whose handle was evicted opens it again (~1-2 ms).
    */
-  maxOpenEnvs: T.Integer({ minimum: 1, default: 2048 }),
+  maxOpenEnvs: T.Integer({ minimum: 1, default: 1536 }),
   /** Concurrent argon2id hashes; each takes ~64 MiB. */
   passwordHashConcurrency: T.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** Password checks of one env waiting for a hashing slot; beyond this the env gets 429. */
