@@ -1,4 +1,4 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm'
+import { and, asc, count, eq } from 'drizzle-orm'
 import { seal, unseal } from '../../crypto/seal'
 import { rawSelect } from '../../db/raw'
 import { AppError, notFound } from '../../lib/errors'
