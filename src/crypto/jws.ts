@@ -67,6 +67,46 @@ export const signJws = (
   payload: Record<string, unknown>,
 ): string => signJwt(alg, key, header, payload)
 
+/** WebCrypto's names for the env key algorithms it signs; EdDSA stays on signJws. */
+type ImportParams = Parameters<typeof crypto.subtle.importKey>[2]
+type SignParams = Parameters<typeof crypto.subtle.sign>[0]
+const WEBCRYPTO: Partial<Record<JwsAlgorithm, { key: ImportParams; sign: SignParams }>> = {
+  ES256: { key: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  RS256: { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: 'RSASSA-PKCS1-v1_5' },
+}
+const webCryptoKeys = new WeakMap<KeyObject, Promise<CryptoKey>>()
+
+/**
+ * signJws with the signature computed on Bun's worker threads (WebCrypto): the JS thread goes on
+ * to the next request meanwhile, so one server process uses more than one core. argon2 runs on
+ * the same threads, and a signature queued behind a hash waits for it: callers use this only
+ * while no password is being hashed (PasswordHasher.idle). Same header, claims and signature
+ * encoding as signJws (ECDSA signatures in WebCrypto are r||s, as JWS wants).
+ */
+export async function signJwsOffThread(
+  alg: JwsAlgorithm,
+  key: KeyObject,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): Promise<string> {
+  const params = WEBCRYPTO[alg]
+  if (!params) return signJws(alg, key, header, payload)
+  let imported = webCryptoKeys.get(key)
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      'pkcs8',
+      key.export({ format: 'der', type: 'pkcs8' }),
+      params.key,
+      false,
+      ['sign'],
+    )
+    webCryptoKeys.set(key, imported)
+  }
+  const input = `${b64url(JSON.stringify({ ...header, alg }))}.${b64url(JSON.stringify(payload))}`
+  const signature = await crypto.subtle.sign(params.sign, await imported, Buffer.from(input))
+  return `${input}.${b64url(new Uint8Array(signature))}`
+}
+
 export function hs256(secret: Uint8Array, payload: Record<string, unknown>): string {
   const input = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}`
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`

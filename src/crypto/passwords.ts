@@ -28,6 +28,11 @@ export interface PasswordHasher {
   verify(password: string, digest: string): Promise<boolean>
   /** Jobs running or waiting: the process's on the shared hasher, the env's on a forEnv one. */
   readonly pending: number
+  /**
+   * No password job runs or waits in the whole process (any env's): Bun's worker threads are
+   * free of argon2, so other work sent there (WebCrypto signatures) does not queue behind it.
+   */
+  readonly idle: boolean
   /** The same queue, with this env's jobs accounted to the env (its fair share, its own cap). */
   forEnv(envId: string): PasswordHasher
 }
@@ -262,6 +267,9 @@ export function createPasswordHasher(opts: PasswordHasherOptions): PasswordHashe
           return Promise.resolve(false)
         }
         return run(envId, () => work.verify(password, digest))
+      },
+      get idle() {
+        return running + waiting === 0
       },
       get pending() {
         if (envId === PROCESS) return running + waiting

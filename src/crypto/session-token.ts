@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { signJws } from './jws'
+import { signJws, signJwsOffThread } from './jws'
 import type { KeyStore } from './keys'
 
 /** Session tokens live 60 s; clients refresh them about every 50 s. */
@@ -22,8 +22,8 @@ export interface SessionTokenInput {
   nowMs: number
 }
 
-/** Signs the session JWT with exactly the claims of clerk-surface §2.4. */
-export function signSessionToken(keys: KeyStore, input: SessionTokenInput): string {
+/** The session JWT's key, header and exactly the claims of clerk-surface §2.4. */
+function sessionJws(keys: KeyStore, input: SessionTokenInput) {
   const key = keys.signingKey(input.nowMs)
   const iat = Math.floor(input.nowMs / 1000)
   const payload: Record<string, unknown> = {
@@ -41,5 +41,17 @@ export function signSessionToken(keys: KeyStore, input: SessionTokenInput): stri
     v: 2,
     act: input.act,
   }
-  return signJws(key.alg, key.privateKey, { kid: key.kid, typ: 'JWT' }, payload)
+  return { key, header: { kid: key.kid, typ: 'JWT' }, payload }
+}
+
+/** Signs the session JWT on the calling thread. */
+export function signSessionToken(keys: KeyStore, input: SessionTokenInput): string {
+  const { key, header, payload } = sessionJws(keys, input)
+  return signJws(key.alg, key.privateKey, header, payload)
+}
+
+/** The same token, signed on Bun's worker threads (signJwsOffThread: only while no password hashes). */
+export function signSessionTokenOffThread(keys: KeyStore, input: SessionTokenInput): Promise<string> {
+  const { key, header, payload } = sessionJws(keys, input)
+  return signJwsOffThread(key.alg, key.privateKey, header, payload)
 }

@@ -36,7 +36,7 @@ describe('the refresh lane (POST /v1/client/sessions/{sid}/tokens without a body
     const h = await fresh()
     const { b, sid } = await signedIn(h)
     const cookie = b.cookie!
-    const quick = h.ctx((ctx) => refreshSessionToken(ctx, cookie, sid, ORIGIN))
+    const quick = await h.ctx((ctx) => refreshSessionToken(ctx, cookie, sid, ORIGIN))
     expect(quick).toBeString()
     // A body sends the refresh the long way, through the route and mintToken.
     const routed = ok(await b.json('POST', `/v1/client/sessions/${sid}/tokens`, {}, { origin: ORIGIN })).jwt
@@ -86,7 +86,7 @@ describe('the refresh lane (POST /v1/client/sessions/{sid}/tokens without a body
           stateFor(ctx),
         ),
       )
-    expect(lane(one.b.cookie, one.sid)).toBeInstanceOf(Response)
+    expect(await lane(one.b.cookie, one.sid)).toBeInstanceOf(Response)
     expect(lane(null, one.sid)).toBeNull()
     expect(lane('not-a-token', one.sid)).toBeNull()
     // another client's session, and a path that is not the refresh
@@ -110,7 +110,7 @@ describe('the refresh lane (POST /v1/client/sessions/{sid}/tokens without a body
     const sid = await signIn(b, emailOf(user))
     expect(b.cookie).not.toBe(before)
     expect(h.ctx((ctx) => refreshSessionToken(ctx, before, sid, null))).toBeNull()
-    expect(h.ctx((ctx) => refreshSessionToken(ctx, b.cookie!, sid, null))).toBeString()
+    expect(await h.ctx((ctx) => refreshSessionToken(ctx, b.cookie!, sid, null))).toBeString()
   })
 })
 
@@ -121,7 +121,7 @@ describe('the JWKS lane', () => {
     expect(viaDispatcher.status).toBe(200)
     const etag = viaDispatcher.headers.get('etag')
     const doc = await viaDispatcher.json()
-    const direct = h.ctx((ctx) =>
+    const direct = await h.ctx((ctx) =>
       jwksLane.answer(new Request(`http://${h.env.host}/.well-known/jwks.json`), '/.well-known/jwks.json', {
         ...stateFor(ctx),
         method: 'GET',

@@ -1,5 +1,9 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm'
-import { signSessionToken } from '../../crypto/session-token'
+import {
+  type SessionTokenInput,
+  signSessionToken,
+  signSessionTokenOffThread,
+} from '../../crypto/session-token'
 import { type ListQuery, type Page, pageOf, tablePage } from '../../db/pages'
 import { withTx } from '../../db/tx'
 import { formError, notFound } from '../../lib/errors'
@@ -267,7 +271,7 @@ export function issueSessionToken(
   status: 'active' | 'pending',
   origin: string | null,
   now: number,
-): string {
+): string | Promise<string> {
   // Several tabs refresh within the same seconds: the activity stamp (and the inactivity
   // deadline it pushes) moves at most every TOUCH_INTERVAL_MS.
   if (now - s.lastActiveAt >= TOUCH_INTERVAL_MS) {
@@ -284,7 +288,7 @@ export function issueSessionToken(
     s.lastActiveOrganizationId && ctx.settings().organizations.enabled
       ? orgClaim(ctx, s.userId, s.lastActiveOrganizationId)
       : null
-  return signSessionToken(ctx.keys, {
+  const input: SessionTokenInput = {
     issuer: ctx.frontendUrl(),
     userId: s.userId,
     sessionId: s.id,
@@ -293,7 +297,10 @@ export function issueSessionToken(
     ...(status === 'pending' ? { sts: 'pending' } : {}),
     ...(org ? { org } : {}),
     nowMs: now,
-  })
+  }
+  // The signature goes to Bun's worker threads unless passwords are being hashed there: then
+  // it would wait behind argon2, and refreshes must not (test/e2e/password-flood.test.ts).
+  return ctx.passwords.idle ? signSessionTokenOffThread(ctx.keys, input) : signSessionToken(ctx.keys, input)
 }
 
 /** One keyset page of a user's live sessions (active or pending now), newest first. */

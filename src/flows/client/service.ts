@@ -96,7 +96,7 @@ export function refreshSessionToken(
   clientToken: string,
   sid: string,
   origin: string | null,
-): string | null {
+): string | Promise<string> | null {
   const s = ctx.read(() => {
     const client = clientFromToken(ctx, clientToken)
     const session = client ? findClientSession(ctx, client.id, sid) : null

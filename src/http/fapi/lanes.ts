@@ -6,6 +6,10 @@ const PREFIX = '/v1/client/sessions/'
 const SUFFIX = '/tokens'
 const JSON_TYPE = { 'content-type': 'application/json' }
 
+// A JWT is base64url and dots: nothing in it needs escaping.
+const tokenResponse = (jwt: string) =>
+  new Response(`{"object":"token","jwt":"${jwt}"}`, { headers: JSON_TYPE })
+
 /** The session id in /v1/client/sessions/{sid}/tokens, or null for any other path. */
 function tokensPathSid(path: string): string | null {
   if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX)) return null
@@ -27,7 +31,7 @@ export const refreshLane: Lane = {
     const { token } = readClientToken(request)
     if (!token) return null
     const jwt = refreshSessionToken(state.lease.ctx, token, sid, request.headers.get('origin'))
-    // A JWT is base64url and dots: nothing in it needs escaping.
-    return jwt === null ? null : new Response(`{"object":"token","jwt":"${jwt}"}`, { headers: JSON_TYPE })
+    if (jwt === null) return null
+    return typeof jwt === 'string' ? tokenResponse(jwt) : jwt.then(tokenResponse)
   },
 }

@@ -11,5 +11,5 @@ export interface Lane {
   method: string
   /** The route template it answers (the metrics label). */
   route: string
-  answer(request: Request, path: string, state: RequestState): Response | null
+  answer(request: Request, path: string, state: RequestState): Response | Promise<Response> | null
 }
