@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'bun:test'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { compactVerify, decodeProtectedHeader, importSPKI } from 'jose'
 import { type JwsAlgorithm, signJws, signJwsOffThread } from '../../src/crypto/jws'
 
-const pairs: Record<JwsAlgorithm, ReturnType<typeof generateKeyPairSync>> = {
+const pairs: Record<JwsAlgorithm, { privateKey: KeyObject; publicKey: KeyObject }> = {
   ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
   RS256: generateKeyPairSync('rsa', { modulusLength: 2048 }),
   EdDSA: generateKeyPairSync('ed25519'),
