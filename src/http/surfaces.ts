@@ -2,6 +2,7 @@ import type { AppError } from '../lib/errors'
 import type { PathAliases } from './aliases'
 import { createBapi } from './bapi'
 import { bapiAliases } from './bapi/aliases'
+import { userLane } from './bapi/lanes'
 import { createBrowser, isBrowserPath } from './browser'
 import { createOauthCallback } from './browser/oauth-callback'
 import { anyOrigin, type CorsEdge, noCors } from './cors'
@@ -243,6 +244,7 @@ export function defaultSurfaces(): Surface[] {
       edge: { cors: 'none', methodOverride: false, pathAliases: bapiAliases, body: CHECKED_BODIES },
       present: clerkErrorResponse,
       app: bapi,
+      lanes: [userLane],
     },
     {
       name: 'fapi',

@@ -162,11 +162,16 @@ export function loadUser(db: Db, id: string): UserAggregate | null {
 }
 
 export function getUser(ctx: EnvContext, id: string): UserResource {
-  // The user and the accounts its resource carries: one read transaction for the four reads.
+  const user = findUserResource(ctx, id)
+  assertThat(user, () => notFound('user'))
+  return user
+}
+
+/** The user's resource, or null: the user and the accounts it carries in one read transaction. */
+export function findUserResource(ctx: EnvContext, id: string): UserResource | null {
   return ctx.read(() => {
     const found = findUser(ctx, id)
-    assertThat(found, () => notFound('user'))
-    return toUserResource(ctx, found)
+    return found ? toUserResource(ctx, found) : null
   })
 }
 

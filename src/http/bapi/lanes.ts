@@ -1,0 +1,23 @@
+import { findUserResource } from '../../domain/users/service'
+import { isId } from '../../lib/ids'
+import type { Lane } from '../shared/lane'
+
+const USERS = '/v1/users/'
+const JSON_TYPE = { 'content-type': 'application/json' }
+
+/**
+ * GET /v1/users/{id}, the Backend API's most frequent read (a backend resolving the user of
+ * each request it serves): a user that exists, asked for without a query string. A missing
+ * user, a malformed id and anything with a query go to the route.
+ */
+export const userLane: Lane = {
+  method: 'GET',
+  route: '/v1/users/:id',
+  answer(request, path, state) {
+    if (!path.startsWith(USERS) || !state.lease || request.url.includes('?')) return null
+    const id = path.slice(USERS.length)
+    if (!isId('user', id)) return null
+    const user = findUserResource(state.lease.ctx, id)
+    return user ? new Response(JSON.stringify(user), { headers: JSON_TYPE }) : null
+  },
+}

@@ -1,0 +1,78 @@
+import { afterAll, describe, expect, it } from 'bun:test'
+import { createBapi } from '../../src/http/bapi'
+import { userLane } from '../../src/http/bapi/lanes'
+import { type RequestState, setRequestState } from '../../src/http/shared/request-state'
+import { silentLogger } from '../../src/log'
+import type { EnvContext } from '../../src/tenancy/context'
+import { body, createHarness, type Harness } from '../helpers/harness'
+
+const open: Harness[] = []
+afterAll(() => {
+  for (const h of open) h.close()
+})
+
+const stateFor = (ctx: EnvContext, path: string): RequestState => ({
+  traceId: 't',
+  ip: '127.0.0.1',
+  startedAt: 0,
+  method: 'GET',
+  path,
+  log: silentLogger,
+  lease: { ctx, release() {} },
+})
+
+describe('the user lane (GET /v1/users/{id})', () => {
+  it('answers what the route answers, byte for byte', async () => {
+    const h = await createHarness()
+    open.push(h)
+    const created = await body(
+      await h.bapi('POST', '/v1/users', {
+        email_address: ['lane@example.com', 'other@example.com'],
+        first_name: 'Ada',
+        public_metadata: { plan: 'pro', nested: { a: [1, 2] } },
+        private_metadata: { note: 'x' },
+        skip_password_requirement: true,
+      }),
+    )
+    expect(created.id).toStartWith('user_')
+    const path = `/v1/users/${created.id}`
+    const viaDispatcher = await h.bapi('GET', path)
+    expect(viaDispatcher.status).toBe(200)
+    expect(viaDispatcher.headers.get('content-type')).toBe('application/json')
+    const laneText = await viaDispatcher.text()
+
+    // The route itself, through the Backend API's own app.
+    const bapi = createBapi()
+    const routeText = await h.ctx(async (ctx) => {
+      const request = new Request(`http://127.0.0.1${path}`)
+      setRequestState(request, stateFor(ctx, path))
+      const res = await bapi.handle(request)
+      expect(res.status).toBe(200)
+      return res.text()
+    })
+    expect(JSON.parse(laneText)).toEqual(JSON.parse(routeText))
+    expect(laneText).toBe(routeText)
+  })
+
+  it('leaves a missing user, a malformed id, sub-resources and queries to the route', async () => {
+    const h = await createHarness()
+    open.push(h)
+    const created = await body(
+      await h.bapi('POST', '/v1/users', {
+        email_address: ['q@example.com'],
+        skip_password_requirement: true,
+      }),
+    )
+    const lane = (path: string, query = '') =>
+      h.ctx((ctx) =>
+        userLane.answer(new Request(`http://127.0.0.1${path}${query}`), path, stateFor(ctx, path)),
+      )
+    expect(lane(`/v1/users/${created.id}`)).toBeInstanceOf(Response)
+    expect(lane('/v1/users/user_2x00000000000000000000000000')).toBeNull()
+    expect(lane('/v1/users/not-an-id')).toBeNull()
+    expect(lane(`/v1/users/${created.id}/organization_memberships`)).toBeNull()
+    expect(lane(`/v1/users/${created.id}`, '?x=1')).toBeNull()
+    // The route's own answers for those stay as they were.
+    expect((await h.bapi('GET', '/v1/users/user_2x00000000000000000000000000')).status).toBe(404)
+  })
+})
