@@ -45,10 +45,23 @@ export function createClientAddressing(trustedProxies: readonly string[]) {
   }
   const isTrusted = (ip: string) =>
     trustedProxies.length > 0 && trusted.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')
+  // Every request names its socket's peer, and peers repeat (keep-alive, a proxy, a NAT): the
+  // canonical form of the last few thousand is remembered rather than parsed each time.
+  const peers = new Map<string, string | null>()
+  const normalizePeer = (peer: string | null) => {
+    if (peer === null) return null
+    let ip = peers.get(peer)
+    if (ip === undefined) {
+      ip = normalizeIp(peer)
+      if (peers.size >= 4096) peers.clear()
+      peers.set(peer, ip)
+    }
+    return ip
+  }
 
   return {
     resolve(peer: string | null, headers: Headers): ClientAddress {
-      const socket = normalizeIp(peer)
+      const socket = normalizePeer(peer)
       if (!socket || !isTrusted(socket)) return { ip: socket ?? peer, proto: null }
       let ip = socket
       const hops = headers.get('x-forwarded-for')?.split(',') ?? []
