@@ -115,7 +115,7 @@ export function createServer(deps: ServerDeps): Server {
 
   /**
    * Binds the env, runs the surface's edge and its app. Throws what its presenter shows. A lane's
-   * answer comes back as it is, not in a promise: the hottest routes skip the awaits.
+   * answer comes back as it is: when it is not a promise, the hottest routes skip the awaits.
    */
   function serve(
     surface: Surface,

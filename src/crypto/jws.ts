@@ -75,6 +75,8 @@ const WEBCRYPTO: Partial<Record<JwsAlgorithm, { key: ImportParams; sign: SignPar
   RS256: { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: 'RSASSA-PKCS1-v1_5' },
 }
 const webCryptoKeys = new WeakMap<KeyObject, Promise<CryptoKey>>()
+/** Keys WebCrypto failed with: signed on the calling thread from then on. */
+const refusedByWebCrypto = new WeakSet<KeyObject>()
 
 /**
  * signJws with the signature computed on Bun's worker threads (WebCrypto): the JS thread goes on
@@ -90,7 +92,7 @@ export async function signJwsOffThread(
   payload: Record<string, unknown>,
 ): Promise<string> {
   const params = WEBCRYPTO[alg]
-  if (!params) return signJws(alg, key, header, payload)
+  if (!params || refusedByWebCrypto.has(key)) return signJws(alg, key, header, payload)
   let imported = webCryptoKeys.get(key)
   if (!imported) {
     imported = crypto.subtle.importKey(
@@ -103,8 +105,15 @@ export async function signJwsOffThread(
     webCryptoKeys.set(key, imported)
   }
   const input = `${b64url(JSON.stringify({ ...header, alg }))}.${b64url(JSON.stringify(payload))}`
-  const signature = await crypto.subtle.sign(params.sign, await imported, Buffer.from(input))
-  return `${input}.${b64url(new Uint8Array(signature))}`
+  try {
+    const signature = await crypto.subtle.sign(params.sign, await imported, Buffer.from(input))
+    return `${input}.${b64url(new Uint8Array(signature))}`
+  } catch {
+    // A key WebCrypto will not take (none known: node:crypto made it) is still the env's key:
+    // the token is signed here, as are its next ones.
+    refusedByWebCrypto.add(key)
+    return signJws(alg, key, header, payload)
+  }
 }
 
 export function hs256(secret: Uint8Array, payload: Record<string, unknown>): string {

@@ -86,10 +86,10 @@ export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string
 }
 
 /**
- * The refresh's usual case, answered from one read transaction and without an await: the
- * device's client token is genuine and current, the session is that client's and live, and its
- * user is neither banned nor gone. Null for anything else, which mintToken answers (with its
- * error); the token itself is issueSessionToken's, as for every mint.
+ * The refresh's usual case, its reads in one read transaction: the device's client token is
+ * genuine and current, the session is that client's and live, and its user is neither banned
+ * nor gone. Null for anything else, which mintToken answers (with its error); the token itself
+ * is issueSessionToken's, as for every mint (a promise while it is signed off the JS thread).
  */
 export function refreshSessionToken(
   ctx: EnvContext,
