@@ -25,7 +25,6 @@ import { createWellKnown } from './wellknown'
 import { jwksLane } from './wellknown/lanes'
 
 export type { BodyPolicy } from './dispatch'
-export type { Lane } from './shared/lane'
 
 /** How a request is recognised as this surface's. Both parts must hold. */
 export interface SurfaceMatch {

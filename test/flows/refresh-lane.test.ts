@@ -2,10 +2,8 @@ import { afterAll, describe, expect, it } from 'bun:test'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { refreshSessionToken } from '../../src/flows/client/service'
 import { refreshLane } from '../../src/http/fapi/lanes'
-import type { RequestState } from '../../src/http/shared/request-state'
 import { jwksLane } from '../../src/http/wellknown/lanes'
-import { silentLogger } from '../../src/log'
-import type { EnvContext } from '../../src/tenancy/context'
+import { boundState } from '../helpers/bound-state'
 import { browser } from '../helpers/browser'
 import { createHarness, type Harness } from '../helpers/harness'
 import { bapiJson, emailOf, ok, signedIn, signIn } from './support'
@@ -21,15 +19,6 @@ async function fresh() {
 }
 
 const ORIGIN = 'http://localhost:5173'
-const stateFor = (ctx: EnvContext): RequestState => ({
-  traceId: 't',
-  ip: '127.0.0.1',
-  startedAt: 0,
-  method: 'POST',
-  path: '/',
-  log: silentLogger,
-  lease: { ctx, release() {} },
-})
 
 describe('the refresh lane (POST /v1/client/sessions/{sid}/tokens without a body)', () => {
   it('mints the token the route mints: same header and claims but the token id', async () => {
@@ -83,7 +72,7 @@ describe('the refresh lane (POST /v1/client/sessions/{sid}/tokens without a body
             headers: cookie ? { cookie: `__authn_client=${cookie}` } : {},
           }),
           path,
-          stateFor(ctx),
+          boundState(ctx, 'POST', path),
         ),
       )
     expect(await lane(one.b.cookie, one.sid)).toBeInstanceOf(Response)
@@ -122,10 +111,11 @@ describe('the JWKS lane', () => {
     const etag = viaDispatcher.headers.get('etag')
     const doc = await viaDispatcher.json()
     const direct = await h.ctx((ctx) =>
-      jwksLane.answer(new Request(`http://${h.env.host}/.well-known/jwks.json`), '/.well-known/jwks.json', {
-        ...stateFor(ctx),
-        method: 'GET',
-      }),
+      jwksLane.answer(
+        new Request(`http://${h.env.host}/.well-known/jwks.json`),
+        '/.well-known/jwks.json',
+        boundState(ctx, 'GET', '/.well-known/jwks.json'),
+      ),
     )
     expect(direct!.headers.get('etag')).toBe(etag)
     expect(await direct!.json()).toEqual(doc)
@@ -134,7 +124,7 @@ describe('the JWKS lane', () => {
         jwksLane.answer(
           new Request(`http://${h.env.host}/.well-known/other`),
           '/.well-known/other',
-          stateFor(ctx),
+          boundState(ctx, 'GET', '/.well-known/other'),
         ),
       ),
     ).toBeNull()

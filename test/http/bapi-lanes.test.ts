@@ -1,24 +1,13 @@
 import { afterAll, describe, expect, it } from 'bun:test'
 import { createBapi } from '../../src/http/bapi'
 import { userLane } from '../../src/http/bapi/lanes'
-import { type RequestState, setRequestState } from '../../src/http/shared/request-state'
-import { silentLogger } from '../../src/log'
-import type { EnvContext } from '../../src/tenancy/context'
+import { setRequestState } from '../../src/http/shared/request-state'
+import { boundState } from '../helpers/bound-state'
 import { body, createHarness, type Harness } from '../helpers/harness'
 
 const open: Harness[] = []
 afterAll(() => {
   for (const h of open) h.close()
-})
-
-const stateFor = (ctx: EnvContext, path: string): RequestState => ({
-  traceId: 't',
-  ip: '127.0.0.1',
-  startedAt: 0,
-  method: 'GET',
-  path,
-  log: silentLogger,
-  lease: { ctx, release() {} },
 })
 
 describe('the user lane (GET /v1/users/{id})', () => {
@@ -45,7 +34,7 @@ describe('the user lane (GET /v1/users/{id})', () => {
     const bapi = createBapi()
     const routeText = await h.ctx(async (ctx) => {
       const request = new Request(`http://127.0.0.1${path}`)
-      setRequestState(request, stateFor(ctx, path))
+      setRequestState(request, boundState(ctx, 'GET', path))
       const res = await bapi.handle(request)
       expect(res.status).toBe(200)
       return res.text()
@@ -65,7 +54,7 @@ describe('the user lane (GET /v1/users/{id})', () => {
     )
     const lane = (path: string, query = '') =>
       h.ctx((ctx) =>
-        userLane.answer(new Request(`http://127.0.0.1${path}${query}`), path, stateFor(ctx, path)),
+        userLane.answer(new Request(`http://127.0.0.1${path}${query}`), path, boundState(ctx, 'GET', path)),
       )
     expect(lane(`/v1/users/${created.id}`)).toBeInstanceOf(Response)
     expect(lane('/v1/users/user_2x00000000000000000000000000')).toBeNull()
