@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { createApp, formWithIntent, Jar, type Provider, startProvider } from './oauth-support'
+import { createApp, formWithIntent, Jar, type Provider, REDIRECT, startProvider } from './oauth-support'
 
 /**
  * The hosted sign-in page offers whatever first factors the registry has, including the redirect
@@ -25,7 +25,7 @@ describe('the hosted sign-in page and redirect factors', () => {
     const jar = new Jar()
     const request = new URLSearchParams({
       client_id: app.client_id,
-      redirect_uri: 'http://127.0.0.1:9/callback',
+      redirect_uri: REDIRECT,
       response_type: 'code',
       scope: 'openid email',
     })

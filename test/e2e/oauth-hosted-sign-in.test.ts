@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import * as client from 'openid-client'
 import { body } from '../helpers/harness'
 import {
-  consentFields,
+  authorizationUrl,
   createApp,
   discover,
   formWithIntent,
   Jar,
+  jarToCallback,
   PASSWORD,
   type Provider,
+  REDIRECT,
   startProvider,
 } from './oauth-support'
 
@@ -18,7 +20,6 @@ beforeAll(async () => {
 })
 afterAll(() => p.stop())
 
-const REDIRECT = 'http://127.0.0.1:9/callback'
 let n = 0
 
 async function user() {
@@ -28,29 +29,8 @@ async function user() {
 }
 
 async function start(config: client.Configuration, jar: Jar, extra: Record<string, string> = {}) {
-  const verifier = client.randomPKCECodeVerifier()
-  const state = client.randomState()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...extra,
-  })
-  const first = await jar.visit(url.href)
-  return { verifier, state, first }
-}
-
-/** From the page after sign-in: consent (Allow) if shown, to the callback. */
-async function toCallback(jar: Jar, location: string) {
-  let v = await jar.visit(new URL(location, p.issuer).href)
-  if (v.status === 200) {
-    expect(v.html).toContain('wants to access your')
-    v = await jar.post(`${p.issuer}/oauth/consent`, { ...consentFields(v.html), decision: 'allow' })
-    expect(v.status).toBe(303)
-  }
-  return new URL(v.location!)
+  const { url, verifier, state } = await authorizationUrl(config, extra)
+  return { verifier, state, first: await jar.visit(url.href) }
 }
 
 describe('the hosted sign-in page of the authorization endpoint', () => {
@@ -89,7 +69,7 @@ describe('the hosted sign-in page of the authorization endpoint', () => {
     })
     expect(done.status).toBe(303)
     expect(jar.cookies.has('__authn_client')).toBe(true)
-    const callback = await toCallback(jar, done.location!)
+    const callback = await jarToCallback(p, jar, done.location!)
     const tokens = await client.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,
@@ -129,7 +109,7 @@ describe('the hosted sign-in page of the authorization endpoint', () => {
       code: '424242',
     })
     expect(done.status).toBe(303)
-    const callback = await toCallback(jar, done.location!)
+    const callback = await jarToCallback(p, jar, done.location!)
     const tokens = await client.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,

@@ -8,6 +8,7 @@ import {
   decide,
   discover,
   type Provider,
+  REDIRECT,
   signedInPerson,
   startProvider,
   visit,
@@ -18,8 +19,6 @@ beforeAll(async () => {
   p = await startProvider()
 })
 afterAll(() => p.stop())
-
-const REDIRECT = 'http://127.0.0.1:9/callback'
 
 describe('OAuth 2.0 / OIDC provider, with openid-client as the relying party', () => {
   it('discovery: one issuer, every endpoint, CORS-open and cached five minutes', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import * as client from 'openid-client'
-import { createApp, discover, type Provider, startProvider } from './oauth-support'
+import { createApp, discover, type Provider, REDIRECT, startProvider } from './oauth-support'
 
 /**
  * Per-IP limits on the OAuth provider's token endpoint (100 per 10 s) and dynamic registration
@@ -101,7 +101,7 @@ describe('rate limits of the OAuth endpoints, per client IP', () => {
     const app = await createApp(p, {})
     const request = new URLSearchParams({
       client_id: app.client_id,
-      redirect_uri: 'http://127.0.0.1:9/callback',
+      redirect_uri: REDIRECT,
       response_type: 'code',
     }).toString()
     const post = () =>

@@ -5,6 +5,7 @@ import {
   createApp,
   discover,
   type Provider,
+  REDIRECT,
   signedInPerson,
   startProvider,
 } from './oauth-support'
@@ -22,7 +23,6 @@ beforeAll(async () => {
 })
 afterAll(() => p.stop())
 
-const REDIRECT = 'http://127.0.0.1:9/callback'
 const rows = () =>
   (p.h.ctx((ctx) => ctx.client.query('SELECT count(*) AS n FROM oauth_tokens').get()) as { n: number }).n
 

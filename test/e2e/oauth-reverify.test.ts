@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import * as client from 'openid-client'
 import {
-  consentFields,
+  authorizationUrl,
   createApp,
   discover,
   formWithIntent,
   Jar,
+  jarToCallback,
   PASSWORD,
   type Provider,
   signedInPerson,
@@ -24,7 +25,6 @@ beforeAll(async () => {
 })
 afterAll(() => p.stop())
 
-const REDIRECT = 'http://127.0.0.1:9/callback'
 const nowSeconds = () => Math.floor(p.h.clock.now() / 1000)
 
 async function signedInJar() {
@@ -32,32 +32,6 @@ async function signedInJar() {
   const jar = new Jar()
   jar.cookies.set('__authn_client', person.cookie.slice('__authn_client='.length))
   return { person, jar }
-}
-
-async function authorizationUrl(config: client.Configuration, extra: Record<string, string>) {
-  const verifier = client.randomPKCECodeVerifier()
-  const state = client.randomState()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...extra,
-  })
-  return { url, verifier, state }
-}
-
-/** From a page back on /oauth/authorize: consent (Allow) if shown, to the callback. */
-async function toCallback(jar: Jar, location: string) {
-  let v = await jar.visit(new URL(location, p.issuer).href)
-  if (v.status === 200) {
-    expect(v.html).toContain('wants to access your')
-    v = await jar.post(`${p.issuer}/oauth/consent`, { ...consentFields(v.html), decision: 'allow' })
-    expect(v.status).toBe(303)
-  }
-  expect(v.status === 302 || v.status === 303).toBe(true)
-  return new URL(v.location!)
 }
 
 async function sessionIdOf(jar: Jar) {
@@ -103,7 +77,7 @@ describe('re-authentication of a live session through the authorization endpoint
     expect(done.location).toStartWith('/oauth/authorize?')
     expect(new URL(done.location!, p.issuer).searchParams.get('max_age')).toBe('1')
 
-    const callback = await toCallback(jar, done.location!)
+    const callback = await jarToCallback(p, jar, done.location!)
     const tokens = await client.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,
@@ -126,7 +100,7 @@ describe('re-authentication of a live session through the authorization endpoint
 
     // Consent once, without prompt=login: auth_time is the sign-in.
     const plain = await authorizationUrl(config, {})
-    const firstCallback = await toCallback(jar, plain.url.href)
+    const firstCallback = await jarToCallback(p, jar, plain.url.href)
     const firstTokens = await client.authorizationCodeGrant(config, firstCallback, {
       pkceCodeVerifier: plain.verifier,
       expectedState: plain.state,

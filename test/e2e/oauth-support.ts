@@ -67,10 +67,13 @@ export async function signedInPerson(p: Provider, extra: Record<string, unknown>
   return { user, email, cookie: `__authn_client=${b.cookie}`, sessionId: si.body.response.created_session_id }
 }
 
+/** The test apps' redirect URI (nothing listens there: the tests read the redirect itself). */
+export const REDIRECT = 'http://127.0.0.1:9/callback'
+
 export async function createApp(p: Provider, input: Record<string, unknown>) {
   const res = await p.h.bapi('POST', '/v1/oauth-applications', {
     name: 'Acme Notes',
-    redirect_uris: ['http://127.0.0.1:9/callback'],
+    redirect_uris: [REDIRECT],
     scopes: 'openid profile email offline_access public_metadata',
     ...input,
   })
@@ -144,6 +147,36 @@ export async function authorizeAsPerson(p: Provider, url: URL, cookie: string) {
   }
   expect(v.status === 302 || v.status === 303).toBe(true)
   return { callback: new URL(v.location!), consentShown }
+}
+
+/** An authorization request with PKCE and state to REDIRECT (`openid email` unless `extra` says). */
+export async function authorizationUrl(config: client.Configuration, extra: Record<string, string> = {}) {
+  const verifier = client.randomPKCECodeVerifier()
+  const state = client.randomState()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...extra,
+  })
+  return { url, verifier, state }
+}
+
+/**
+ * From a page back on /oauth/authorize, in the jar's browser: consent (Allow) when shown, then
+ * the redirect to the client. Answers the callback URL.
+ */
+export async function jarToCallback(p: Provider, jar: Jar, location: string) {
+  let v = await jar.visit(new URL(location, p.issuer).href)
+  if (v.status === 200) {
+    expect(v.html).toContain('wants to access your')
+    v = await jar.post(`${p.issuer}/oauth/consent`, { ...consentFields(v.html), decision: 'allow' })
+    expect(v.status).toBe(303)
+  }
+  expect(v.status === 302 || v.status === 303).toBe(true)
+  return new URL(v.location!)
 }
 
 /** A browser's cookie jar for one host: keeps what Set-Cookie says, sends it back. */
