@@ -1,9 +1,8 @@
 import { findUserResource } from '../../domain/users/service'
 import { isId } from '../../lib/ids'
-import type { Lane } from '../shared/lane'
+import { jsonAnswer, type Lane } from '../shared/lane'
 
 const USERS = '/v1/users/'
-const JSON_TYPE = { 'content-type': 'application/json' }
 
 /**
  * GET /v1/users/{id}, the Backend API's most frequent read (a backend resolving the user of
@@ -18,6 +17,6 @@ export const userLane: Lane = {
     const id = path.slice(USERS.length)
     if (!isId('user', id)) return null
     const user = findUserResource(state.lease.ctx, id)
-    return user ? new Response(JSON.stringify(user), { headers: JSON_TYPE }) : null
+    return user ? jsonAnswer(JSON.stringify(user)) : null
   },
 }

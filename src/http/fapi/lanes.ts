@@ -1,14 +1,12 @@
 import { refreshSessionToken } from '../../flows/client/service'
-import type { Lane } from '../shared/lane'
+import { jsonAnswer, type Lane } from '../shared/lane'
 import { readClientToken } from './actor'
 
 const PREFIX = '/v1/client/sessions/'
 const SUFFIX = '/tokens'
-const JSON_TYPE = { 'content-type': 'application/json' }
 
 // A JWT is base64url and dots: nothing in it needs escaping.
-const tokenResponse = (jwt: string) =>
-  new Response(`{"object":"token","jwt":"${jwt}"}`, { headers: JSON_TYPE })
+const tokenResponse = (jwt: string) => jsonAnswer(`{"object":"token","jwt":"${jwt}"}`)
 
 /** The session id in /v1/client/sessions/{sid}/tokens, or null for any other path. */
 function tokensPathSid(path: string): string | null {

@@ -13,3 +13,8 @@ export interface Lane {
   route: string
   answer(request: Request, path: string, state: RequestState): Response | Promise<Response> | null
 }
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+/** A lane's 200 with a JSON body it has already serialized. */
+export const jsonAnswer = (json: string) => new Response(json, { headers: JSON_HEADERS })
