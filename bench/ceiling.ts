@@ -10,7 +10,7 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { loadConfig } from '../src/config'
 import { silentLogger } from '../src/log'
@@ -26,6 +26,7 @@ const ROUNDS = int('BENCH_ROUNDS', 1)
 const CLIENTS = int('BENCH_CLIENTS', 1000)
 const ENVS = int('BENCH_ENVS', 1000)
 /** A comma-separated subset of refresh,jwks,user,many,rs256 (default: all). */
+const PERF_DIR = process.env.BENCH_PERF_DIR
 const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'refresh,jwks,user,many,rs256').split(','))
 const ROOT = new URL('..', import.meta.url).pathname
 const BUN = process.execPath
@@ -91,7 +92,13 @@ const authn = (port: number, workers: number, rateLimits = true) =>
       String(workers),
     ],
     // Access lines are written (to /dev/null): formatting them is part of the real cost.
-    { AUTHN_HOSTNAME: '127.0.0.1', AUTHN_LOG_LEVEL: 'info', AUTHN_RATE_LIMITS: String(rateLimits) },
+    {
+      AUTHN_HOSTNAME: '127.0.0.1',
+      AUTHN_LOG_LEVEL: 'info',
+      AUTHN_RATE_LIMITS: String(rateLimits),
+      // BENCH_PERF_DIR: JavaScriptCore writes where its JIT put each function, for perf's symbols.
+      ...(PERF_DIR ? { BUN_JSC_useJITDump: '1', BUN_JSC_jitDumpDirectory: PERF_DIR } : {}),
+    },
     port,
     'authn',
   )
@@ -243,11 +250,43 @@ function serverPids(proc: Subprocess | undefined): number[] {
   return [proc.pid, ...children.split('\n').filter(Boolean).map(Number)]
 }
 
+/**
+ * BENCH_PERF_DIR: `perf record` samples the server's processes (all threads, kernel included)
+ * over the measured seconds; JavaScript frames get names from the JIT dumps (jit-perf-map.ts).
+ */
+function perfRecord(pids: number[], name: string) {
+  if (!PERF_DIR || pids.length === 0) return null
+  const out = join(PERF_DIR, `${name}-${Date.now()}.data`)
+  log(`perf record -> ${out}`)
+  return Bun.spawn(
+    [
+      'perf',
+      'record',
+      '-q',
+      '-e',
+      'cpu-clock',
+      '-F',
+      '1999',
+      '-g',
+      '-p',
+      pids.join(','),
+      '-o',
+      out,
+      '--',
+      'sleep',
+      String(SECONDS),
+    ],
+    { stdout: 'ignore', stderr: 'inherit' },
+  )
+}
+
 async function measure(port: number, file: string, proc?: Subprocess): Promise<Sample> {
   if (WARMUP > 0) await wrk(port, file, WARMUP)
   const pids = serverPids(proc)
   const cpu0 = cpuOf(pids)
+  const perf = perfRecord(pids, basename(file, '.tsv'))
   const s = await wrk(port, file, SECONDS)
+  await perf?.exited
   if (pids.length) s.cpu_us = (cpuOf(pids) - cpu0) / s.requests
   if (s.status_errors || s.socket_errors)
     throw new Error(`${file}: ${s.status_errors} error answers, ${s.socket_errors} socket errors`)
@@ -302,7 +341,11 @@ const mockData = join(tmp, 'mock')
 log('starting the refresh mock (seeds 100,000 sessions)')
 const mockProc = await start(
   [BUN, 'bench/mock/refresh.ts'],
-  { PORT: String(mockPort), MOCK_DATA: mockData },
+  {
+    PORT: String(mockPort),
+    MOCK_DATA: mockData,
+    ...(PERF_DIR ? { BUN_JSC_useJITDump: '1', BUN_JSC_jitDumpDirectory: PERF_DIR } : {}),
+  },
   mockPort,
   'mock',
 )
