@@ -65,7 +65,7 @@ export function clientFromToken(ctx: EnvContext, token: string): ClientRow | nul
   const claims = verifyClientToken(ctx.dataKey, token)
   if (!claims) return null
   const client = findClient(ctx, claims.cid)
-  if (!client || !constantTimeEqual(client.rotatingTokenHash, sha256Hex(claims.rot))) return null
+  if (!client || !constantTimeEqual(client.rotatingTokenHash, claims.rotHash)) return null
   return client
 }
 
