@@ -58,4 +58,17 @@ export interface EnvContext {
    * much apart). Inside a write transaction it runs as a savepoint of it.
    */
   read<T>(fn: () => T): T
+  /**
+   * A value derived from the env's rows, kept (frozen, shared by every caller) until anything
+   * writes to the env: through this handle (seen exactly) or from another process (seen within
+   * CROSS_PROCESS_STALENESS_MS, as cached() values are). For the hottest reads: a session's
+   * refresh, a user's resource. Null is not kept; a kept value that does not `fit` the caller
+   * is loaded again. Inside a transaction nothing is kept.
+   */
+  remember<T>(space: string, key: string, load: () => T | null, fits?: (value: T) => boolean): T | null
+  /**
+   * Runs `write`, which changes only what remember(space, key) holds (a session's activity
+   * stamp), so the env's other remembered values stay.
+   */
+  writeOne<T>(space: string, key: string, write: () => T): T
 }

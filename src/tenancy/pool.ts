@@ -13,6 +13,7 @@ import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
 import { type EnvDb, openEnvDatabase } from './open'
 import { envDbFile, envDir, envKeysDir } from './paths'
+import { rememberedValues } from './remembered'
 import { defaultSettings, withDefaults } from './settings'
 
 export interface Lease {
@@ -145,8 +146,18 @@ function createContext(
   const watcher = dataVersionWatcher(p.client, p.clock)
   const caches = new Map<string, unknown>()
   const readTx = p.client.transaction((fn: () => unknown) => fn())
+  // Moves when the watcher sees another process's commit: cached() and remember() both follow it.
+  let crossProcessEpoch = 0
+  const crossProcess = () => {
+    if (watcher.changed()) {
+      crossProcessEpoch++
+      caches.clear()
+    }
+    return crossProcessEpoch
+  }
+  const remembered = rememberedValues(p.id, p.client, crossProcess)
   const cached = <T>(name: string, load: () => T): T => {
-    if (watcher.changed()) caches.clear()
+    crossProcess()
     if (caches.has(name)) return caches.get(name) as T
     const value = load()
     caches.set(name, value)
@@ -195,6 +206,8 @@ function createContext(
       return stmt
     },
     read: <T>(fn: () => T): T => readTx(fn) as T,
+    remember: remembered.get,
+    writeOne: remembered.writeOne,
   }
 }
 

@@ -26,6 +26,12 @@ type Db = EnvContext['db'] | EnvTx
 /** A token refresh records activity at most this often per session. */
 export const TOUCH_INTERVAL_MS = 5_000
 
+/**
+ * What ctx.remember() keeps of a session, by its id, for refreshes (src/flows/client): the
+ * activity stamp, the one write a refresh makes, changes only that.
+ */
+export const REFRESHABLE_SESSIONS = 'refreshable-session'
+
 /** A session past its deadlines reads as expired/abandoned before the job gets to it. */
 export function effectiveStatus(s: SessionRow, now: number): SessionStatus {
   if (!LIVE.includes(s.status)) return s.status
@@ -276,13 +282,14 @@ export function issueSessionToken(
   // deadline it pushes) moves at most every TOUCH_INTERVAL_MS.
   if (now - s.lastActiveAt >= TOUCH_INTERVAL_MS) {
     const timeout = ctx.settings().session.inactivity_timeout_seconds
-    ctx
-      .prepared('sessions.touch', () =>
-        ctx.client.query<unknown, [number, number | null, string]>(
-          'update sessions set last_active_at = ?, abandon_at = ? where id = ?',
-        ),
-      )
-      .run(now, timeout === null ? null : now + timeout * 1000, s.id)
+    const touch = ctx.prepared('sessions.touch', () =>
+      ctx.client.query<unknown, [number, number | null, string]>(
+        'update sessions set last_active_at = ?, abandon_at = ? where id = ?',
+      ),
+    )
+    ctx.writeOne(REFRESHABLE_SESSIONS, s.id, () =>
+      touch.run(now, timeout === null ? null : now + timeout * 1000, s.id),
+    )
   }
   const org =
     s.lastActiveOrganizationId && ctx.settings().organizations.enabled

@@ -11,6 +11,7 @@ import {
   issueSessionToken,
   liveClientSessions,
   mintSessionToken,
+  REFRESHABLE_SESSIONS,
   sessionTokenRefused,
   setActiveOrganization,
 } from '../../domain/sessions/service'
@@ -86,10 +87,12 @@ export async function mintToken(ctx: EnvContext, actor: ClientActor, sid: string
 }
 
 /**
- * The refresh's usual case, its reads in one read transaction: the device's client token is
- * genuine and current, the session is that client's and live, and its user is neither banned
- * nor gone. Null for anything else, which mintToken answers (with its error); the token itself
- * is issueSessionToken's, as for every mint (a promise while it is signed off the JS thread).
+ * The refresh's usual case: the device's client token is genuine and current, the session is
+ * that client's and live, and its user is neither banned nor gone. Null for anything else,
+ * which mintToken answers (with its error); the token itself is issueSessionToken's, as for
+ * every mint (a promise while it is signed off the JS thread). The reads (one read transaction)
+ * are remembered per session until the env is written to: a tab refreshes every minute, and
+ * the session's own activity stamp is the only write most refreshes see.
  */
 export function refreshSessionToken(
   ctx: EnvContext,
@@ -97,12 +100,25 @@ export function refreshSessionToken(
   sid: string,
   origin: string | null,
 ): string | Promise<string> | null {
-  const s = ctx.read(() => {
-    const client = clientFromToken(ctx, clientToken)
-    const session = client ? findClientSession(ctx, client.id, sid) : null
-    return session && !isBannedOrGone(ctx, session.userId) ? session : null
-  })
-  if (!s) return null
+  const known = ctx.remember(
+    REFRESHABLE_SESSIONS,
+    sid,
+    () => {
+      const session = ctx.read(() => {
+        const client = clientFromToken(ctx, clientToken)
+        const s = client ? findClientSession(ctx, client.id, sid) : null
+        return s && !isBannedOrGone(ctx, s.userId) ? s : null
+      })
+      if (!session) return null
+      // Kept and shared by the refreshes to come: nothing may change it.
+      Object.freeze(session.tasks)
+      return { clientToken, session: Object.freeze(session) as SessionRow }
+    },
+    // Another device's client token naming this session is checked from the start.
+    (k) => k.clientToken === clientToken,
+  )
+  if (!known) return null
+  const s = known.session
   const now = ctx.clock.now()
   const status = effectiveStatus(s, now)
   if (status !== 'active' && status !== 'pending') return null
