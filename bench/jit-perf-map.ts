@@ -2,18 +2,38 @@
  * `bun bench/jit-perf-map.ts DIR`: turns the JIT dumps JavaScriptCore wrote into DIR
  * (`BUN_JSC_useJITDump=1 BUN_JSC_jitDumpDirectory=DIR`, as `BENCH_PERF_DIR` sets) into
  * `/tmp/perf-PID.map` files, which `perf report` reads to name JIT frames. (`perf inject --jit`
- * does not recognise JavaScriptCore's `jit-TID-PID.dump` file names.)
+ * does not recognise JavaScriptCore's `jit-TID-PID.dump` file names.) Profile one target per
+ * server start for the names to be right: see latestOnly.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const JIT_CODE_LOAD = 0
 
+interface Load {
+  start: bigint
+  size: bigint
+  name: string
+}
+
+/**
+ * The JIT reuses freed code memory, so later loads may cover earlier ones: the later wins (a
+ * profile is taken after its target's warm-up, when its code is among the newest).
+ */
+function latestOnly(loads: Load[]): string[] {
+  const kept: Load[] = []
+  for (const l of loads.reverse()) {
+    const end = l.start + l.size
+    if (!kept.some((k) => l.start < k.start + k.size && k.start < end)) kept.push(l)
+  }
+  return kept.map((l) => `${l.start.toString(16)} ${l.size.toString(16)} ${l.name}`)
+}
+
 /** jitdump: a header, then records of {id, size, timestamp, body}; code loads name a range. */
 function symbols(file: string): string[] {
   const b = readFileSync(file)
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  const lines: string[] = []
+  const loads: Load[] = []
   let off = v.getUint32(8, true)
   while (off + 16 <= b.length) {
     const id = v.getUint32(off, true)
@@ -25,11 +45,11 @@ function symbols(file: string): string[] {
       const codeSize = v.getBigUint64(off + 40, true)
       const start = off + 56
       const end = b.indexOf(0, start)
-      lines.push(`${codeAddr.toString(16)} ${codeSize.toString(16)} ${b.toString('utf8', start, end)}`)
+      loads.push({ start: codeAddr, size: codeSize, name: b.toString('utf8', start, end) })
     }
     off += size
   }
-  return lines
+  return latestOnly(loads)
 }
 
 const dir = process.argv[2] ?? '.'
