@@ -1,7 +1,11 @@
+import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, it } from 'bun:test'
+import { userResourceJson } from '../../src/domain/users/service'
 import { createBapi } from '../../src/http/bapi'
 import { userLane } from '../../src/http/bapi/lanes'
 import { setRequestState } from '../../src/http/shared/request-state'
+import { CROSS_PROCESS_STALENESS_MS } from '../../src/tenancy/data-version'
+import { envDbFile } from '../../src/tenancy/paths'
 import { boundState } from '../helpers/bound-state'
 import { body, createHarness, type Harness } from '../helpers/harness'
 
@@ -41,6 +45,36 @@ describe('the user lane (GET /v1/users/{id})', () => {
     })
     expect(JSON.parse(laneText)).toEqual(JSON.parse(routeText))
     expect(laneText).toBe(routeText)
+  })
+
+  it("follows every write to the env: this process's at once, another process's within the staleness bound", async () => {
+    const h = await createHarness()
+    open.push(h)
+    const u = await body(
+      await h.bapi('POST', '/v1/users', {
+        email_address: ['w@example.com'],
+        skip_password_requirement: true,
+      }),
+    )
+    const get = async () => body(await h.bapi('GET', `/v1/users/${u.id}`))
+    expect((await get()).first_name).toBeNull()
+    await h.bapi('PATCH', `/v1/users/${u.id}`, { first_name: 'Grace' })
+    expect((await get()).first_name).toBe('Grace')
+
+    // The CLI (another process) renames her straight in the env's file.
+    const file = h.ctx((ctx) => envDbFile(ctx.dir))
+    const cli = new Database(file)
+    cli.run("UPDATE users SET first_name = 'Ada' WHERE id = ?", [u.id])
+    cli.close()
+    h.clock.advance(CROSS_PROCESS_STALENESS_MS)
+    expect((await get()).first_name).toBe('Ada')
+
+    // A locked user's resource counts the lockout down: it is answered fresh each time.
+    await h.bapi('POST', `/v1/users/${u.id}/lock`)
+    const first = (await get()).lockout_expires_in_seconds as number
+    h.clock.advance(60_000)
+    expect((await get()).lockout_expires_in_seconds).toBe(first - 60)
+    expect(h.ctx((ctx) => userResourceJson(ctx, u.id))).toBeNull()
   })
 
   it('leaves a missing user, a malformed id, sub-resources and queries to the route', async () => {

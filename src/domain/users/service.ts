@@ -175,6 +175,18 @@ export function findUserResource(ctx: EnvContext, id: string): UserResource | nu
   })
 }
 
+/**
+ * findUserResource as JSON, remembered until the env is written to (ctx.remember): backends ask
+ * for the same users again and again. Null for a missing user and for a locked one, whose
+ * resource counts its lockout down by the clock: callers answer those the long way.
+ */
+export function userResourceJson(ctx: EnvContext, id: string): string | null {
+  return ctx.remember('user-resource-json', id, () => {
+    const user = findUserResource(ctx, id)
+    return user && !user.locked ? JSON.stringify(user) : null
+  })
+}
+
 function filterConditions(f: UserFilters): SQL | undefined {
   const conds: Array<SQL | undefined> = []
   if (f.email_address?.length) {

@@ -1,4 +1,4 @@
-import { findUserResource } from '../../domain/users/service'
+import { userResourceJson } from '../../domain/users/service'
 import { isId } from '../../lib/ids'
 import { jsonAnswer, type Lane } from '../shared/lane'
 
@@ -7,7 +7,7 @@ const USERS = '/v1/users/'
 /**
  * GET /v1/users/{id}, the Backend API's most frequent read (a backend resolving the user of
  * each request it serves): a user that exists, asked for without a query string. A missing
- * user, a malformed id and anything with a query go to the route.
+ * user, a locked one, a malformed id and anything with a query go to the route.
  */
 export const userLane: Lane = {
   method: 'GET',
@@ -16,7 +16,7 @@ export const userLane: Lane = {
     if (!path.startsWith(USERS) || !state.lease || request.url.includes('?')) return null
     const id = path.slice(USERS.length)
     if (!isId('user', id)) return null
-    const user = findUserResource(state.lease.ctx, id)
-    return user ? jsonAnswer(JSON.stringify(user)) : null
+    const json = userResourceJson(state.lease.ctx, id)
+    return json ? jsonAnswer(json) : null
   },
 }
