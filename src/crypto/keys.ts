@@ -121,13 +121,25 @@ function writeKey(dir: string, key: SigningKey) {
   writeSecretFile(keyPath(dir, key.kid), `${JSON.stringify(file, null, 2)}\n`)
 }
 
-export function readKeys(dir: string): SigningKey[] {
+function readKeyFiles(dir: string): KeyFile[] {
   if (!existsSync(dir)) return []
   return readdirSync(dir)
     .filter((f) => f.startsWith('signing-') && f.endsWith('.json'))
-    .map((f) => toSigningKey(JSON.parse(readFileSync(join(dir, f), 'utf8')) as KeyFile))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as KeyFile)
+}
+
+export function readKeys(dir: string): SigningKey[] {
+  return readKeyFiles(dir)
+    .map(toSigningKey)
     .sort((a, b) => a.createdAt - b.createdAt || a.kid.localeCompare(b.kid))
 }
+
+/**
+ * When each key file's retention ends (null while it signs or is published), without making
+ * key objects of them: the scheduler asks this of every env it looks at, and an RSA key costs
+ * milliseconds to load.
+ */
+export const keyRetirements = (dir: string): Array<number | null> => readKeyFiles(dir).map((f) => f.retire_at)
 
 async function newKey(
   alg: SigningAlgorithm,

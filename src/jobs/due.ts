@@ -1,4 +1,4 @@
-import { readKeys } from '../crypto/keys'
+import { keyRetirements } from '../crypto/keys'
 import type { EnvContext } from '../tenancy/context'
 import { envKeysDir } from '../tenancy/paths'
 
@@ -58,7 +58,7 @@ export const webhookBacklog = (ctx: EnvContext) =>
  * The next signing key whose retention ends (then prune-keys deletes its file), from the files
  * as prune-keys reads them (the key store re-reads a changed folder only once a second).
  */
-export const keysDue = (ctx: EnvContext) => min(...readKeys(envKeysDir(ctx.dir)).map((k) => k.retireAt))
+export const keysDue = (ctx: EnvContext) => min(...keyRetirements(envKeysDir(ctx.dir)))
 
 /** Social sign-in flows nobody came back from (oauth_flows, by its expiry index). */
 export const oauthFlowsDue = (ctx: EnvContext) =>
