@@ -138,12 +138,18 @@ function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): Env
   }
 }
 
+/** What closing a handle must release besides its connection. */
+const closers = new WeakMap<EnvContext, () => void>()
+
 function createContext(
   p: PoolDeps & { effects: Effects; id: string; type: EnvType; dir: string; client: Database; db: EnvDb },
 ): EnvContext {
   const statements = new Map<string, unknown>()
   const readSettings = p.client.query<{ settings: string }, []>('SELECT settings FROM environment LIMIT 1')
-  const watcher = dataVersionWatcher(p.client, p.clock)
+  // Read before the watcher opens its file, so a missing key does not leave a descriptor open.
+  const keys = openKeyStore(envKeysDir(p.dir))
+  const dataKey = readDataKey(envKeysDir(p.dir))
+  const watcher = dataVersionWatcher(p.client, p.clock, `${envDbFile(p.dir)}-shm`)
   const caches = new Map<string, unknown>()
   const readTx = p.client.transaction((fn: () => unknown) => fn())
   // Moves when the watcher sees another process's commit: cached() and remember() both follow it.
@@ -163,14 +169,14 @@ function createContext(
     caches.set(name, value)
     return value
   }
-  return {
+  const ctx: EnvContext = {
     id: p.id,
     type: p.type,
     dir: p.dir,
     db: p.db,
     client: p.client,
-    keys: openKeyStore(envKeysDir(p.dir)),
-    dataKey: readDataKey(envKeysDir(p.dir)),
+    keys,
+    dataKey,
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords.forEnv(p.id),
@@ -209,6 +215,8 @@ function createContext(
     remember: remembered.get,
     writeOne: remembered.writeOne,
   }
+  closers.set(ctx, () => watcher.close())
+  return ctx
 }
 
 /** Waits before an env that failed to open is tried again (unless its folder changes first). */
@@ -263,6 +271,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
     try {
       // At shutdown the WAL files go with the last handle, leaving one file per env behind.
       if (closingAll) entry.ctx.client.fileControl(constants.SQLITE_FCNTL_PERSIST_WAL, 0)
+      closers.get(entry.ctx)?.()
       entry.ctx.client.close()
     } catch (err) {
       deps.log.error({ err, env_id: id }, 'closing env handle failed')

@@ -39,4 +39,57 @@ describe('dataVersionWatcher', () => {
     theirs.close()
     ours.close()
   })
+
+  it("with the WAL-index header, asks SQLite only after some connection's commit", () => {
+    const file = join(dir, 'header.sqlite')
+    const ours = new Database(file, { create: true })
+    ours.run('PRAGMA journal_mode = WAL')
+    ours.run('CREATE TABLE t (n INTEGER)')
+    const theirs = new Database(file)
+    // Counts the PRAGMA data_version reads the watcher makes.
+    let asked = 0
+    const counting = Object.create(ours) as Database
+    counting.query = ((sql: string) => {
+      const stmt = ours.query(sql)
+      return { get: () => (asked++, stmt.get()) }
+    }) as never
+    const clock = fixedClock()
+    const watcher = dataVersionWatcher(counting, clock, `${file}-shm`)
+    const look = () => {
+      clock.advance(CROSS_PROCESS_STALENESS_MS)
+      return watcher.changed()
+    }
+    asked = 0
+    expect([look(), look(), look()]).toEqual([false, false, false])
+    expect(asked).toBe(0) // nobody committed: the header said so
+
+    theirs.run('INSERT INTO t VALUES (1)')
+    expect(look()).toBe(true)
+    expect(asked).toBe(1)
+    expect(look()).toBe(false)
+    expect(asked).toBe(1)
+
+    // Our own commit moves the header too: SQLite is asked, and says it was not another's.
+    ours.run('INSERT INTO t VALUES (2)')
+    expect(look()).toBe(false)
+    expect(asked).toBe(2)
+    watcher.close()
+    theirs.close()
+    ours.close()
+  })
+
+  it('without a readable header file, asks SQLite at each look', () => {
+    const file = join(dir, 'no-header.sqlite')
+    const ours = new Database(file, { create: true })
+    const theirs = new Database(file)
+    theirs.run('CREATE TABLE t (n INTEGER)')
+    const clock = fixedClock()
+    const watcher = dataVersionWatcher(ours, clock, join(dir, 'missing-shm'))
+    theirs.run('INSERT INTO t VALUES (1)')
+    clock.advance(CROSS_PROCESS_STALENESS_MS)
+    expect(watcher.changed()).toBe(true)
+    watcher.close()
+    theirs.close()
+    ours.close()
+  })
 })
