@@ -87,8 +87,18 @@ describe('remembered values', () => {
     expect(n('zz')).toBeNull()
     expect(n('zz')).toBeNull()
     expect(loads()).toBe(2)
-    const first = values.get('k', 'x', () => ({ who: 'one' }), (v) => v.who === 'one')
-    const second = values.get('k', 'x', () => ({ who: 'two' }), (v) => v.who === 'two')
+    const first = values.get(
+      'k',
+      'x',
+      () => ({ who: 'one' }),
+      (v) => v.who === 'one',
+    )
+    const second = values.get(
+      'k',
+      'x',
+      () => ({ who: 'two' }),
+      (v) => v.who === 'two',
+    )
     expect([first?.who, second?.who]).toEqual(['one', 'two'])
     expect(values.get('k', 'x', () => ({ who: 'three' }))?.who).toBe('two')
   })
