@@ -418,7 +418,7 @@ try {
   const attacker = async (offset: number) => {
     for (let i = offset; !stop; i++) {
       const attack = requests[i % requests.length]!
-      const answer = send(attack.request()).then(async (res) => {
+      const answer = Promise.resolve(send(attack.request())).then(async (res) => {
         await res.arrayBuffer()
         if (!stop) count(attack, res.status)
       })

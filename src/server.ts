@@ -3,7 +3,7 @@ import { rewriteAlias } from './http/aliases'
 import { limitBody, rewriteMethod, traceIdFor } from './http/dispatch'
 import { createClientAddressing } from './http/shared/client-address'
 import { authenticationInvalid, environmentNotFound, routeNotFound } from './http/shared/errors'
-import { clerkErrorResponse, exactJsonType } from './http/shared/presenter'
+import { clerkErrorResponse, exactJsonType, type Presenter } from './http/shared/presenter'
 import { createRateLimiter, type RateStore } from './http/shared/rate-limit'
 import { type RequestState, setRequestState } from './http/shared/request-state'
 import { CORS, defaultSurfaces, pickSurface, type Surface } from './http/surfaces'
@@ -42,7 +42,7 @@ export interface ServerDeps {
 
 export interface Server {
   /** `peer`: the socket's remote address (Bun's requestIP); the client's unless a trusted proxy. */
-  handle(request: Request, peer?: string | null): Promise<Response>
+  handle(request: Request, peer?: string | null): Response | Promise<Response>
   /** Resolves once no request is in flight. */
   idle(): Promise<void>
   /**
@@ -167,48 +167,9 @@ export function createServer(deps: ServerDeps): Server {
     return surface.edge.finish?.(request, state, response)
   }
 
-  return {
-    async handle(request, peer = null) {
-      const url = new URL(request.url)
-      if (deps.ops?.matches(url.pathname)) return deps.ops.handle(request, url.pathname)
-      inFlight++
-      // `peer` is the socket's address; the client may be behind a trusted proxy.
-      const client = addressing.resolve(peer, request.headers)
-      const state: RequestState = {
-        traceId: traceIdFor(request),
-        ip: client.ip,
-        startedAt: performance.now(),
-        method: request.method,
-        path: url.pathname,
-        log: deps.log,
-        frontendUrl: `${client.proto ?? url.protocol.slice(0, -1)}://${url.host}`,
-      }
-      setRequestState(request, state)
-      const surface = pickSurface(table, url.pathname, request.method, request.headers.get('authorization'))
-      const present = surface?.present ?? clerkErrorResponse
-      let response: Response
-      try {
-        try {
-          if (!surface) throw routeNotFound()
-          if (refusing) throw shuttingDown()
-          const answer = serve(surface, request, url, state)
-          response = answer instanceof Promise ? await answer : answer
-        } catch (err) {
-          response = present(err, state)
-        }
-        if (surface && state.surface) {
-          const finished = finish(surface, state, request, response)
-          if (finished instanceof Promise) await finished
-        }
-      } catch (err) {
-        response = present(err, state)
-      } finally {
-        state.lease?.release()
-        if (--inFlight === 0) {
-          for (const w of idleWaiters) w()
-          idleWaiters = []
-        }
-      }
+  /** Releases what the request held and records it: the last step of every answer. */
+  function done(response: Response, state: RequestState): Response {
+    try {
       response.headers.set('x-trace-id', state.traceId)
       exactJsonType(response)
       deps.access({
@@ -229,6 +190,74 @@ export function createServer(deps: ServerDeps): Server {
         seconds: (performance.now() - state.startedAt) / 1000,
       })
       return response
+    } finally {
+      state.lease?.release()
+      if (--inFlight === 0) {
+        for (const w of idleWaiters) w()
+        idleWaiters = []
+      }
+    }
+  }
+
+  /** The surface's finishing touches (CORS, its own), then done(); errors are presented. */
+  function complete(
+    surface: Surface | undefined,
+    present: Presenter,
+    received: Request,
+    state: RequestState,
+    response: Response,
+  ): Response | Promise<Response> {
+    let finished: unknown
+    try {
+      if (surface && state.surface) finished = finish(surface, state, received, response)
+    } catch (err) {
+      return done(present(err, state), state)
+    }
+    if (finished instanceof Promise) {
+      return finished.then(
+        () => done(response, state),
+        (err) => done(present(err, state), state),
+      )
+    }
+    return done(response, state)
+  }
+
+  return {
+    // Not an async function: an answer ready at once (a lane's, an error) goes back to Bun as a
+    // Response, which it writes without a promise's round trip.
+    handle(request, peer = null) {
+      const url = new URL(request.url)
+      if (deps.ops?.matches(url.pathname)) return deps.ops.handle(request, url.pathname)
+      inFlight++
+      // `peer` is the socket's address; the client may be behind a trusted proxy.
+      const client = addressing.resolve(peer, request.headers)
+      const state: RequestState = {
+        traceId: traceIdFor(request),
+        ip: client.ip,
+        startedAt: performance.now(),
+        method: request.method,
+        path: url.pathname,
+        log: deps.log,
+        frontendUrl: `${client.proto ?? url.protocol.slice(0, -1)}://${url.host}`,
+      }
+      setRequestState(request, state)
+      const surface = pickSurface(table, url.pathname, request.method, request.headers.get('authorization'))
+      const present = surface?.present ?? clerkErrorResponse
+      let answer: Response | Promise<Response>
+      try {
+        if (!surface) throw routeNotFound()
+        if (refusing) throw shuttingDown()
+        answer = serve(surface, request, url, state)
+      } catch (err) {
+        answer = present(err, state)
+      }
+      if (answer instanceof Promise) {
+        return answer.then(
+          (response) => complete(surface, present, request, state, response),
+          (err) => complete(surface, present, request, state, present(err, state)),
+        )
+      }
+      return complete(surface, present, request, state, answer)
     },
     idle: () =>
       inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),

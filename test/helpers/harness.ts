@@ -132,7 +132,7 @@ export async function createHarness(
     get env() {
       return envs[0]!
     },
-    request: (url, init) => rt.server.handle(new Request(url, init), '127.0.0.1'),
+    request: async (url, init) => rt.server.handle(new Request(url, init), '127.0.0.1'),
     bapi(method, path, body, o = {}) {
       const env = o.env ?? envs[0]!
       const headers: Record<string, string> = { authorization: `Bearer ${env.secretKey}`, ...o.headers }

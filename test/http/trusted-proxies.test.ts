@@ -19,7 +19,7 @@ async function fresh(config: Partial<Config> = {}) {
 const PROXY = '10.0.0.2'
 
 /** A sign-in creation (5 per 10 s per client address) as it reaches us from `peer`. */
-function signIn(h: Harness, peer: string, headers: Record<string, string> = {}, payload?: object) {
+async function signIn(h: Harness, peer: string, headers: Record<string, string> = {}, payload?: object) {
   return h.rt.server.handle(
     new Request(`https://${h.env.host}/v1/client/sign-ins`, {
       method: 'POST',
@@ -98,7 +98,7 @@ describe('client addresses behind a reverse proxy', () => {
 
   it('believes X-Forwarded-Proto only from a trusted proxy (the frontend URL decides the origin check)', async () => {
     const h = await fresh({ trustedProxies: ['10.0.0.0/8'] })
-    const call = (peer: string) =>
+    const call = async (peer: string) =>
       h.rt.server.handle(
         new Request(`http://${h.env.host}/v1/client/sign-ins`, {
           method: 'POST',
