@@ -105,12 +105,17 @@ describe('other malformed requests', () => {
       'form_param_format_invalid',
       'body',
     )
-    expectError(
-      await b.json('POST', '/v1/client/sign-ins', { identifier: 'x@example.com', nope: 1 }),
-      422,
-      'form_param_unknown',
-      'nope',
-    )
+    const unknown = await b.json('POST', '/v1/client/sign-ins', { identifier: 'x@example.com', nope: 1 })
+    expectError(unknown, 422, 'form_param_unknown', 'nope')
+    expect(unknown.body.errors[0].long_message).toBe('nope is not a valid parameter for this request.')
+    // A query parameter the route does not take is named the same way.
+    const query = await h.bapi('GET', '/v1/users?nope=1')
+    expect(query.status).toBe(422)
+    expect((await query.json()).errors[0]).toMatchObject({
+      code: 'form_param_unknown',
+      long_message: 'nope is not a valid parameter for this request.',
+      meta: { param_name: 'nope' },
+    })
     expectError(
       await b.json('POST', '/v1/client/sign-ins', { identifier: 'x'.repeat(321) }),
       422,

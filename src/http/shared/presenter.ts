@@ -36,10 +36,13 @@ interface IssueLike {
   type?: number
 }
 
-/** `/email_address/0` → `email_address`; `/password_settings/min_length` → `password_settings.min_length`. */
-function paramName(path: string | undefined): string {
+/**
+ * `/email_address/0` → `email_address`; `/password_settings/min_length` →
+ * `password_settings.min_length`; the whole of it (`body`, `query`) for an issue at its root.
+ */
+function paramName(path: string | undefined, part: string): string {
   const parts = (path ?? '').split('/').filter((p) => p && !/^\d+$/.test(p))
-  return parts.join('.') || 'body'
+  return parts.join('.') || part
 }
 
 /** An answer names at most this many parameters, however many are wrong. */
@@ -69,9 +72,11 @@ function* issuesOf(error: ValidationError): Generator<IssueLike> {
 export function validationItems(error: ValidationError): ErrorItem[] {
   const seen = new Set<string>()
   const items: ErrorItem[] = []
+  // Which part of the request the validator read (Elysia's `type`): its name stands for the root.
+  const part = typeof error.type === 'string' && error.type !== 'response' ? error.type : 'body'
   for (const issue of issuesOf(error)) {
     if (items.length >= MAX_VALIDATION_ITEMS) break
-    const param = paramName(issue.path)
+    const param = paramName(issue.path, part)
     if (seen.has(param)) continue
     seen.add(param)
     if (issue.type === ValueErrorType.ObjectRequiredProperty) {
@@ -85,7 +90,7 @@ export function validationItems(error: ValidationError): ErrorItem[] {
       items.push({
         code: 'form_param_unknown',
         message: 'is unknown',
-        long_message: `The request contains a parameter that is not recognised${param === 'body' ? '' : ` in ${param}`}.`,
+        long_message: `${param} is not a valid parameter for this request.`,
         meta: { param_name: param },
       })
     } else {
