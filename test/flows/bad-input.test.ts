@@ -111,7 +111,7 @@ describe('other malformed requests', () => {
     // A query parameter the route does not take is named the same way.
     const query = await h.bapi('GET', '/v1/users?nope=1')
     expect(query.status).toBe(422)
-    expect((await query.json()).errors[0]).toMatchObject({
+    expect(((await query.json()) as { errors: unknown[] }).errors[0]).toMatchObject({
       code: 'form_param_unknown',
       long_message: 'nope is not a valid parameter for this request.',
       meta: { param_name: 'nope' },
