@@ -8,10 +8,10 @@
 // usage: bun bench/ceiling.ts   (needs wrk: apt-get install wrk)
 //   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=2 BENCH_CONNECTIONS=64 BENCH_ROUNDS=3 BENCH_CLIENTS=1000 BENCH_ENVS=1000
 
+import { Database } from 'bun:sqlite'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { Database } from 'bun:sqlite'
 import type { Subprocess } from 'bun'
 import { loadConfig } from '../src/config'
 import { silentLogger } from '../src/log'
@@ -97,7 +97,8 @@ async function schedulerSettled() {
   } finally {
     registry.close()
   }
-  if (Date.now() - started > 1000) log(`waited ${((Date.now() - started) / 1000).toFixed(1)} s for the startup job pass`)
+  if (Date.now() - started > 1000)
+    log(`waited ${((Date.now() - started) / 1000).toFixed(1)} s for the startup job pass`)
 }
 
 const authn = (port: number, workers: number, rateLimits = true) =>
