@@ -170,7 +170,7 @@ export async function keysCommand(rt: Runtime, args: Args, out: Output) {
     immediate: args.has('immediate'),
   })
   // A key now has a retirement date: the server's scheduler looks at the env's keys again.
-  rt.registry.lowerDue(envId, rt.clock.now())
+  rt.registry.lowerDueMany([[envId, rt.clock.now()]])
   out.print(result, () =>
     [
       `${result.signing.kid} (${result.signing.alg}) signs from ${new Date(result.signing.activate_at).toISOString()}`,

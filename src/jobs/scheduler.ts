@@ -245,12 +245,26 @@ export function createScheduler(deps: {
     }
   }
 
-  /** An env this process wrote to: a new deadline may be earlier than its recorded due time. */
-  function refresh(ctx: EnvContext, now: number) {
+  /**
+   * An env this process wrote to: a new deadline may be earlier than its recorded due time.
+   * `lowered` gathers the pass's envs for one registry transaction; without it, written at once.
+   */
+  function refresh(ctx: EnvContext, now: number, lowered?: Map<string, number>) {
     const at = nextDue(ctx, now)
     const queued = pending.get(ctx.id)
     if (queued !== undefined && at < queued) pending.set(ctx.id, at)
-    deps.registry.lowerDue(ctx.id, at)
+    if (lowered) lowered.set(ctx.id, at)
+    else deps.registry.lowerDueMany([[ctx.id, at]])
+  }
+
+  function lowerDues(lowered: Map<string, number>) {
+    if (!lowered.size) return
+    try {
+      deps.registry.lowerDueMany(lowered)
+    } catch (err) {
+      deps.log.error({ err }, 'recording due times failed')
+    }
+    lowered.clear()
   }
 
   async function tick() {
@@ -294,17 +308,25 @@ export function createScheduler(deps: {
     const now = deps.clock.now()
     const changed = deps.pool.changedEnvs()
     stats.changed = changed.length
-    for (const envId of changed) {
-      if (stopped) return
-      const lease = leaseFor(envId, now)
-      if (!lease) continue
-      try {
-        refresh(lease.ctx, now)
-        deps.pool.markSeen(envId)
-      } finally {
-        lease.release()
+    // One registry transaction for the pass's lowered due times (each env's own cost ~1,000 of
+    // them a tick when every env has a signed-in tab), written before the due envs are read.
+    const lowered = new Map<string, number>()
+    try {
+      for (const envId of changed) {
+        if (stopped) return
+        const lease = leaseFor(envId, now)
+        if (!lease) continue
+        try {
+          refresh(lease.ctx, now, lowered)
+          deps.pool.markSeen(envId)
+        } finally {
+          lease.release()
+        }
+        await breathe(stats, 'refresh')
+        if (lowered.size >= DUE_BATCH) lowerDues(lowered)
       }
-      await breathe(stats, 'refresh')
+    } finally {
+      lowerDues(lowered)
     }
     if (deps.follower) return
     const due = deps.registry.dueEnvs(now)

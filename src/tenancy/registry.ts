@@ -56,8 +56,8 @@ export interface Registry {
   setDue(envId: string, at: number): void
   /** setDue for many envs in one transaction (one write instead of one per env). */
   setDueMany(dues: Iterable<[envId: string, at: number]>): void
-  /** Brings the env's due time forward to `at` when that is earlier (a write made a new deadline). */
-  lowerDue(envId: string, at: number): void
+  /** Brings each env's due time forward to `at` when that is earlier (a write made a new deadline). */
+  lowerDueMany(dues: Iterable<[envId: string, at: number]>): void
   dueAt(envId: string): number | null
   close(): void
 }
@@ -191,8 +191,10 @@ function createRegistry(client: Database, clock: Clock): Registry {
         for (const [envId, at] of dues) setDue.run(at, envId)
       })()
     },
-    lowerDue(envId, at) {
-      lowerDue.run(at, envId, at)
+    lowerDueMany(dues) {
+      client.transaction(() => {
+        for (const [envId, at] of dues) lowerDue.run(at, envId, at)
+      })()
     },
     dueAt: (envId) =>
       client
