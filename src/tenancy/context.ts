@@ -68,7 +68,9 @@ export interface EnvContext {
   remember<T>(space: string, key: string, load: () => T | null, fits?: (value: T) => boolean): T | null
   /**
    * Runs `write`, which changes only what remember(space, key) holds (a session's activity
-   * stamp), so the env's other remembered values stay.
+   * stamp), so the env's other remembered values stay. `noEarlierDeadline`: the write brings
+   * none of the env's deadlines forward (it only moves one later), so the scheduler need not
+   * compute the env's due time again for it.
    */
-  writeOne<T>(space: string, key: string, write: () => T): T
+  writeOne<T>(space: string, key: string, write: () => T, opts?: { noEarlierDeadline?: boolean }): T
 }

@@ -99,13 +99,19 @@ export interface PoolDeps {
   beforeClose?: (ctx: EnvContext, changed: boolean) => void
 }
 
+/** Rows this process wrote through a handle, against what the scheduler has looked at. */
+interface Writes {
+  /** The connection's total_changes(). */
+  changes: () => number
+  /** changes() when the scheduler last computed the env's due time. */
+  seen: number
+}
+
 interface Entry {
   ctx: EnvContext
   inFlight: number
   evicted: boolean
-  /** The connection's total_changes(): rows this process wrote through the handle. */
-  changes: () => number
-  seen: number
+  writes: Writes
 }
 
 export const isLocalHost = (host: string) => host === 'localhost' || host.endsWith('.localhost')
@@ -140,6 +146,8 @@ function buildContext(deps: PoolDeps & { effects: Effects }, envId: string): Env
 
 /** What closing a handle must release besides its connection. */
 const closers = new WeakMap<EnvContext, () => void>()
+/** Each handle's write count, shared by its context (writeOne) and its pool entry. */
+const writesOf = new WeakMap<EnvContext, Writes>()
 
 function createContext(
   p: PoolDeps & { effects: Effects; id: string; type: EnvType; dir: string; client: Database; db: EnvDb },
@@ -161,7 +169,10 @@ function createContext(
     }
     return crossProcessEpoch
   }
-  const remembered = rememberedValues(p.id, p.client, crossProcess)
+  const totalChanges = p.client.query<{ n: number }, []>('SELECT total_changes() AS n')
+  const changes = () => totalChanges.get()?.n ?? 0
+  const writes: Writes = { changes, seen: changes() }
+  const remembered = rememberedValues(p.id, p.client, changes, crossProcess)
   const cached = <T>(name: string, load: () => T): T => {
     crossProcess()
     if (caches.has(name)) return caches.get(name) as T
@@ -213,8 +224,18 @@ function createContext(
     },
     read: <T>(fn: () => T): T => readTx(fn) as T,
     remember: remembered.get,
-    writeOne: remembered.writeOne,
+    writeOne<T>(space: string, key: string, write: () => T, opts?: { noEarlierDeadline?: boolean }): T {
+      const before = changes()
+      const result = remembered.writeOne(space, key, write)
+      // The scheduler had seen every write before this one, and this one brings no deadline
+      // forward: its due time still holds (each tab's activity stamp would otherwise have it
+      // recompute the env's due time at every tick).
+      if (opts?.noEarlierDeadline && writes.seen === before && !p.client.inTransaction)
+        writes.seen = changes()
+      return result
+    },
   }
+  writesOf.set(ctx, writes)
   closers.set(ctx, () => watcher.close())
   return ctx
 }
@@ -264,7 +285,7 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
 
   function close(id: string, entry: Entry) {
     try {
-      deps.beforeClose?.(entry.ctx, entry.changes() !== entry.seen)
+      deps.beforeClose?.(entry.ctx, entry.writes.changes() !== entry.writes.seen)
     } catch (err) {
       deps.log.error({ err, env_id: id }, 'before closing env handle')
     }
@@ -299,14 +320,12 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
     try {
       if (!existsSync(envDbFile(dir))) throw new Error(`${envDbFile(dir)} is missing`)
       const ctx = buildContext(deps, envId)
-      const changes = ctx.client.query<{ n: number }, []>('SELECT total_changes() AS n')
-      const count = () => changes.get()?.n ?? 0
       counts.opens++
       if (known) {
         broken.delete(envId)
         deps.log.info({ env_id: envId }, 'environment available again')
       }
-      return { ctx, inFlight: 0, evicted: false, changes: count, seen: count() }
+      return { ctx, inFlight: 0, evicted: false, writes: writesOf.get(ctx)! }
     } catch (err) {
       const failures = (known?.failures ?? 0) + 1
       const wait = UNAVAILABLE_RETRY_MS[Math.min(failures, UNAVAILABLE_RETRY_MS.length) - 1]!
@@ -391,10 +410,10 @@ export function createEnvPool(poolDeps: PoolDeps): EnvPool {
       if (entry) evictEntry(envId, entry)
     },
     openEnvs: () => [...entries.keys()],
-    changedEnvs: () => [...entries].filter(([, e]) => e.changes() !== e.seen).map(([id]) => id),
+    changedEnvs: () => [...entries].filter(([, e]) => e.writes.changes() !== e.writes.seen).map(([id]) => id),
     markSeen(envId) {
       const entry = entries.get(envId) ?? transients.get(envId)
-      if (entry) entry.seen = entry.changes()
+      if (entry) entry.writes.seen = entry.writes.changes()
     },
     unavailable: () => [...broken].map(([id, b]) => ({ id, reason: b.reason, retryAt: b.retryAt })),
     stats: () => ({ ...counts }),

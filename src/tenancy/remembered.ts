@@ -29,10 +29,10 @@ export interface Remembered {
 export function rememberedValues(
   envId: string,
   client: Database,
+  /** The handle's total_changes(). */
+  changes: () => number,
   crossProcessEpoch: () => number,
 ): Remembered {
-  const totalChanges = client.query<{ n: number }, []>('SELECT total_changes() AS n')
-  const changes = () => totalChanges.get()?.n ?? 0
   const owner = {}
   let seenChanges = changes()
   let seenEpoch = crossProcessEpoch()

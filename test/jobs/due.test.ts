@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log'
 import { isMigrated } from '../../src/tenancy/open'
 import { envDbFile, envDir } from '../../src/tenancy/paths'
 import type { EnvPool } from '../../src/tenancy/pool'
-import { createUser, emailOf } from '../flows/support'
+import { createUser, emailOf, patchInstance, signedIn } from '../flows/support'
 import { browser } from '../helpers/browser'
 import { createHarness, type Harness, type TestEnv } from '../helpers/harness'
 
@@ -91,6 +91,34 @@ describe('the scheduler opens only envs with due work', () => {
     await h.rt.scheduler.tick()
     expect(row<{ status: string }>('SELECT status FROM sign_ins')!.status).toBe('abandoned')
     expect(h.rt.registry.dueAt(env.id)!).toBeGreaterThan(h.clock.now() + 60 * 60_000)
+  })
+
+  it("a refresh's activity stamp leaves the due time alone unless it brings the abandonment forward", async () => {
+    const env = h.envs[2]!
+    await patchInstance(h, { session: { inactivity_timeout_seconds: 3600 } }, env)
+    const { b, sid } = await signedIn(h, env)
+    await h.rt.scheduler.tick()
+    const changed = () => h.rt.pool.changedEnvs().includes(env.id)
+    const refresh = async () =>
+      expect((await b.json('POST', `/v1/client/sessions/${sid}/tokens`)).status).toBe(200)
+    const abandonAt = () => row<{ at: number }>('SELECT abandon_at AS at FROM sessions', env)!.at
+    expect(changed()).toBe(false)
+
+    // The stamp moves the abandonment an hour past now: later than before, nothing to recompute.
+    h.clock.advance(60_000)
+    await refresh()
+    expect(abandonAt()).toBe(h.clock.now() + 3_600_000)
+    expect(changed()).toBe(false)
+
+    // A shorter timeout: the next stamp brings the deadline forward, and the tick records it.
+    await patchInstance(h, { session: { inactivity_timeout_seconds: 600 } }, env)
+    await h.rt.scheduler.tick()
+    h.clock.advance(60_000)
+    await refresh()
+    expect(abandonAt()).toBe(h.clock.now() + 600_000)
+    expect(changed()).toBe(true)
+    await h.rt.scheduler.tick()
+    expect(h.rt.registry.dueAt(env.id)).toBe(abandonAt())
   })
 
   it('an env whose handle closes records its new deadlines then, without a tick', async () => {

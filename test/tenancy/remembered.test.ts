@@ -15,7 +15,13 @@ function setup() {
   db.run('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)')
   db.run("INSERT INTO t VALUES ('a', 1), ('b', 1)")
   let epoch = 0
-  const values = rememberedValues(`env_${files}`, db, () => epoch)
+  const totalChanges = db.query<{ n: number }, []>('SELECT total_changes() AS n')
+  const values = rememberedValues(
+    `env_${files}`,
+    db,
+    () => totalChanges.get()!.n,
+    () => epoch,
+  )
   const read = db.query<{ n: number }, [string]>('SELECT n FROM t WHERE id = ?')
   let loads = 0
   const n = (id: string) =>

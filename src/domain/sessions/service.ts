@@ -287,9 +287,11 @@ export function issueSessionToken(
         'update sessions set last_active_at = ?, abandon_at = ? where id = ?',
       ),
     )
-    ctx.writeOne(REFRESHABLE_SESSIONS, s.id, () =>
-      touch.run(now, timeout === null ? null : now + timeout * 1000, s.id),
-    )
+    const abandonAt = timeout === null ? null : now + timeout * 1000
+    // Pushing the abandonment later (or dropping it) makes no deadline earlier; a first one, or
+    // one a shortened timeout brings forward, does.
+    const noEarlierDeadline = abandonAt === null || (s.abandonAt !== null && abandonAt >= s.abandonAt)
+    ctx.writeOne(REFRESHABLE_SESSIONS, s.id, () => touch.run(now, abandonAt, s.id), { noEarlierDeadline })
   }
   const org =
     s.lastActiveOrganizationId && ctx.settings().organizations.enabled
