@@ -27,6 +27,11 @@ export interface EnvContext {
   readonly clock: Clock
   readonly log: Logger
   readonly passwords: PasswordHasher
+  /**
+   * Whether session tokens may be signed on Bun's worker threads (while no password is being
+   * hashed there): only in a process with cores to spare, i.e. fewer server workers than CPUs.
+   */
+  readonly offThreadSigning: boolean
   readonly delivery: Delivery
   /** Post-commit effects in flight (shared by every env of the process; see withTx). */
   readonly effects: Effects

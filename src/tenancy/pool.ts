@@ -86,6 +86,8 @@ export interface PoolDeps {
   /** Defaults to the system's resolvers. */
   dns?: TxtResolver
   maxOpen: number
+  /** Contexts' offThreadSigning (default true): whether this process has cores to spare. */
+  offThreadSigning?: boolean
   /** The port local (`*.localhost`) frontend hosts are served on (known once bound). */
   localPort: () => number
   /** Runs a job for an env soon (the scheduler's kick); contexts expose it as `ctx.kick`. */
@@ -191,6 +193,7 @@ function createContext(
     clock: p.clock,
     log: p.log.child({ env_id: p.id }),
     passwords: p.passwords.forEnv(p.id),
+    offThreadSigning: p.offThreadSigning ?? true,
     delivery: p.delivery,
     effects: p.effects,
     dns: p.dns ?? createTxtResolver(),

@@ -307,9 +307,12 @@ export function issueSessionToken(
     ...(org ? { org } : {}),
     nowMs: now,
   }
-  // The signature goes to Bun's worker threads unless passwords are being hashed there: then
-  // it would wait behind argon2, and refreshes must not (test/e2e/password-flood.test.ts).
-  return ctx.passwords.idle ? signSessionTokenOffThread(ctx.keys, input) : signSessionToken(ctx.keys, input)
+  // The signature goes to Bun's worker threads when the process has cores to spare, unless
+  // passwords are being hashed there: then it would wait behind argon2, and refreshes must not
+  // (test/e2e/password-flood.test.ts).
+  return ctx.offThreadSigning && ctx.passwords.idle
+    ? signSessionTokenOffThread(ctx.keys, input)
+    : signSessionToken(ctx.keys, input)
 }
 
 /** One keyset page of a user's live sessions (active or pending now), newest first. */
