@@ -145,15 +145,19 @@ export function createScheduler(deps: {
   function setDue(envId: string, at: number) {
     pending.set(envId, at)
   }
-  function flush() {
-    if (!pending.size) return
+  /** Writes a batch of due times to the registry (a failure is logged, not thrown) and empties it. */
+  function record(dues: Map<string, number>, write: (dues: Map<string, number>) => void) {
+    if (!dues.size) return
     try {
-      deps.registry.setDueMany(pending)
+      write(dues)
     } catch (err) {
       deps.log.error({ err }, 'recording due times failed')
     }
-    pending.clear()
+    dues.clear()
   }
+  const flush = () => record(pending, (dues) => deps.registry.setDueMany(dues))
+  const lowerDues = (lowered: Map<string, number>) =>
+    record(lowered, (dues) => deps.registry.lowerDueMany(dues))
 
   /** The earliest time any job of the env has work; `now` when a job cannot say. */
   function nextDue(ctx: EnvContext, now: number): number {
@@ -255,16 +259,6 @@ export function createScheduler(deps: {
     if (queued !== undefined && at < queued) pending.set(ctx.id, at)
     if (lowered) lowered.set(ctx.id, at)
     else deps.registry.lowerDueMany([[ctx.id, at]])
-  }
-
-  function lowerDues(lowered: Map<string, number>) {
-    if (!lowered.size) return
-    try {
-      deps.registry.lowerDueMany(lowered)
-    } catch (err) {
-      deps.log.error({ err }, 'recording due times failed')
-    }
-    lowered.clear()
   }
 
   async function tick() {
