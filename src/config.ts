@@ -14,7 +14,8 @@ export const ConfigSchema = T.Object({
   /** Largest request body any surface accepts (bytes). */
   maxBodyBytes: T.Integer({ minimum: 1024, default: 1_048_576 }),
   /**
-   * Open env handles kept in the LRU (each WAL database holds three file descriptors). Room for
+   * Open env handles kept in the LRU (each holds four file descriptors: the database, its WAL,
+   * its -shm, and the -shm again for the cross-process change check). Room for
    * a node's working set: a request to an env whose handle was evicted opens it again (~1-2 ms).
    */
   maxOpenEnvs: T.Integer({ minimum: 1, default: 1536 }),

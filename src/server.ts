@@ -172,12 +172,13 @@ export function createServer(deps: ServerDeps): Server {
     try {
       response.headers.set('x-trace-id', state.traceId)
       exactJsonType(response)
+      const ms = performance.now() - state.startedAt
       deps.access({
         trace_id: state.traceId,
         method: state.method,
         path: state.path,
         status: response.status,
-        ms: Math.round((performance.now() - state.startedAt) * 100) / 100,
+        ms: Math.round(ms * 100) / 100,
         surface: state.surface,
         env_id: state.lease?.ctx.id,
         ip: state.ip,
@@ -187,7 +188,7 @@ export function createServer(deps: ServerDeps): Server {
         route: state.route ?? '(no route)',
         method: state.method,
         status: response.status,
-        seconds: (performance.now() - state.startedAt) / 1000,
+        seconds: ms / 1000,
       })
       return response
     } finally {

@@ -55,9 +55,8 @@ export function toExternalAccountResource(row: ExternalAccountRow): ExternalAcco
   }
 }
 
-/** The user's external accounts as resources (a prepared statement: every user resource carries them). */
+/** The user's external accounts as resources (every user resource carries them: a raw prepared read). */
 export function externalAccountResources(ctx: EnvContext, userId: string): ExternalAccountResource[] {
-  // Every user resource reads this: a raw prepared statement.
   const rows = ctx
     .prepared('external_accounts.of_user', () =>
       rawSelect(ctx.client, externalAccounts, 'user_id = ? order by created_at, id'),
