@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server'
 import { createDelivery } from '../../src/lib/delivery'
 import { body } from '../helpers/harness'
 import { freePort, ROOT } from './helpers'
-import { createApp, discover, type Provider, startProvider } from './oauth-support'
+import { authorizationUrl, createApp, discover, type Provider, startProvider } from './oauth-support'
 
 /**
  * The hosted sign-in and consent pages in a real browser: headless Chromium (Debian's
@@ -82,18 +82,7 @@ async function setup() {
   const callback = `http://127.0.0.1:${rp.port}/callback`
   const app = await createApp(p, { name: 'Acme Notes', redirect_uris: [callback] })
   const config = await discover(p, app.client_id, client.ClientSecretBasic(app.client_secret))
-  const start = async () => {
-    const verifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: callback,
-      scope: 'openid profile email',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    })
-    return { url, verifier, state }
-  }
+  const start = () => authorizationUrl(config, { redirect_uri: callback, scope: 'openid profile email' })
   const exchange = (landed: string, s: { verifier: string; state: string }) =>
     client.authorizationCodeGrant(config, new URL(landed), {
       pkceCodeVerifier: s.verifier,

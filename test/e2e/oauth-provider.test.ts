@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import * as client from 'openid-client'
 import { body } from '../helpers/harness'
 import {
+  authorizationUrl,
   authorizeAsPerson,
   consentFields,
   createApp,
@@ -51,15 +52,9 @@ describe('OAuth 2.0 / OIDC provider, with openid-client as the relying party', (
     const app = await createApp(p, {})
     const person = await signedInPerson(p, { public_metadata: { plan: 'pro' } })
     const config = await discover(p, app.client_id, client.ClientSecretBasic(app.client_secret))
-    const verifier = client.randomPKCECodeVerifier()
-    const state = client.randomState()
     const nonce = client.randomNonce()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
+    const { url, verifier, state } = await authorizationUrl(config, {
       scope: 'openid profile email offline_access public_metadata',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
       nonce,
     })
     const { callback, consentShown } = await authorizeAsPerson(p, url, person.cookie)

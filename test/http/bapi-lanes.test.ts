@@ -14,19 +14,23 @@ afterAll(() => {
   for (const h of open) h.close()
 })
 
+/** A fresh harness with one user made through the Backend API, with these emails and `fields`. */
+async function withUser(emails: string[], fields: Record<string, unknown> = {}) {
+  const h = await createHarness()
+  open.push(h)
+  const user = await body(
+    await h.bapi('POST', '/v1/users', { email_address: emails, skip_password_requirement: true, ...fields }),
+  )
+  return { h, user }
+}
+
 describe('the user lane (GET /v1/users/{id})', () => {
   it('answers what the route answers, byte for byte', async () => {
-    const h = await createHarness()
-    open.push(h)
-    const created = await body(
-      await h.bapi('POST', '/v1/users', {
-        email_address: ['lane@example.com', 'other@example.com'],
-        first_name: 'Ada',
-        public_metadata: { plan: 'pro', nested: { a: [1, 2] } },
-        private_metadata: { note: 'x' },
-        skip_password_requirement: true,
-      }),
-    )
+    const { h, user: created } = await withUser(['lane@example.com', 'other@example.com'], {
+      first_name: 'Ada',
+      public_metadata: { plan: 'pro', nested: { a: [1, 2] } },
+      private_metadata: { note: 'x' },
+    })
     expect(created.id).toStartWith('user_')
     const path = `/v1/users/${created.id}`
     const viaDispatcher = await h.bapi('GET', path)
@@ -48,14 +52,7 @@ describe('the user lane (GET /v1/users/{id})', () => {
   })
 
   it("follows every write to the env: this process's at once, another process's within the staleness bound", async () => {
-    const h = await createHarness()
-    open.push(h)
-    const u = await body(
-      await h.bapi('POST', '/v1/users', {
-        email_address: ['w@example.com'],
-        skip_password_requirement: true,
-      }),
-    )
+    const { h, user: u } = await withUser(['w@example.com'])
     const get = async () => body(await h.bapi('GET', `/v1/users/${u.id}`))
     expect((await get()).first_name).toBeNull()
     await h.bapi('PATCH', `/v1/users/${u.id}`, { first_name: 'Grace' })
@@ -78,14 +75,7 @@ describe('the user lane (GET /v1/users/{id})', () => {
   })
 
   it('leaves a missing user, a malformed id, sub-resources and queries to the route', async () => {
-    const h = await createHarness()
-    open.push(h)
-    const created = await body(
-      await h.bapi('POST', '/v1/users', {
-        email_address: ['q@example.com'],
-        skip_password_requirement: true,
-      }),
-    )
+    const { h, user: created } = await withUser(['q@example.com'])
     const lane = (path: string, query = '') =>
       h.ctx((ctx) =>
         userLane.answer(new Request(`http://127.0.0.1${path}${query}`), path, boundState(ctx, 'GET', path)),
