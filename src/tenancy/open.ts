@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { loadMigrations, type MigrationSet, migrate } from '../db/migrations'
 
 import type { EnvDb } from '../db/types'
+import { contentTriggersInPlace, installContentTriggers } from './content-version'
 
 export type { EnvDb, EnvTx } from '../db/types'
 
@@ -58,8 +59,11 @@ function open(file: string, set: MigrationSet) {
     applyPragmas(client)
     cacheStatements(client)
     const db = drizzle({ client })
-    if (isMigrated(client, set)) client.exec('PRAGMA foreign_keys = ON')
+    const migrated = isMigrated(client, set)
+    if (migrated) client.exec('PRAGMA foreign_keys = ON')
     else migrate(client, db, set)
+    // From the schema as it is now: a migration may have added a table or a column.
+    if (set === 'env' && (!migrated || !contentTriggersInPlace(client))) installContentTriggers(client)
     return { client, db }
   } catch (err) {
     client.close()

@@ -9,6 +9,7 @@ import { createTxtResolver, type TxtResolver } from '../lib/dns'
 import { createEffects, type Effects } from '../lib/effects'
 import { AppError } from '../lib/errors'
 import type { Logger } from '../log'
+import { contentVersionReader } from './content-version'
 import type { EnvContext, EnvType } from './context'
 import { dataVersionWatcher } from './data-version'
 import { type EnvDb, openEnvDatabase } from './open'
@@ -162,12 +163,22 @@ function createContext(
   const watcher = dataVersionWatcher(p.client, p.clock, `${envDbFile(p.dir)}-shm`)
   const caches = new Map<string, unknown>()
   const readTx = p.client.transaction((fn: () => unknown) => fn())
-  // Moves when the watcher sees another process's commit: cached() and remember() both follow it.
+  // Moves when the watcher sees another process's commit that changed the env's content (not
+  // only activity stamps, which other workers make all the time): cached() and remember() both
+  // follow it.
+  const contentVersion = contentVersionReader(p.client)
+  let seenContent = contentVersion()
   let crossProcessEpoch = 0
   const crossProcess = () => {
     if (watcher.changed()) {
-      crossProcessEpoch++
-      caches.clear()
+      // Inside a transaction the count may hold this connection's own uncommitted writes, which
+      // a rollback takes back: then it is not kept, and the change is taken for content.
+      const v = p.client.inTransaction ? -1 : contentVersion()
+      if (v === -1 || v !== seenContent) {
+        seenContent = v
+        crossProcessEpoch++
+        caches.clear()
+      }
     }
     return crossProcessEpoch
   }

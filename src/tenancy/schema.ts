@@ -29,3 +29,13 @@ export const secretKeys = sqliteTable(
   },
   (t) => [index('secret_keys_created').on(t.createdAt, t.id)],
 )
+
+/**
+ * One row counting the env's writes, kept by triggers on every table (src/tenancy/content-version.ts)
+ * except a session's activity stamp: another process tells from it whether what it remembers
+ * of the env still holds.
+ */
+export const contentVersion = sqliteTable('content_version', {
+  id: integer('id').primaryKey(),
+  version: integer('version').notNull(),
+})
